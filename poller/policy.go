@@ -1,0 +1,250 @@
+package poller
+
+import (
+	"math"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// Default values of Policy's fields.
+const (
+	DefaultFloor       = 2 * time.Second
+	DefaultCap         = 60 * time.Second
+	DefaultRatio       = 1.0 / 3
+	DefaultJitter      = 0.1
+	DefaultHintCeiling = 10 * time.Minute
+	DefaultRetryBudget = 10
+	// lowHintLimit is how many consecutive hints below the floor make the
+	// poller treat a server's hints as absent.
+	lowHintLimit = 3
+)
+
+// Policy decides when to poll next. The zero value is the default policy;
+// each zero field takes its default. Adapters supply provider defaults with
+// Merge and callers override them.
+//
+// Without a server hint, the next delay is Ratio times the time the
+// operation has already run, clamped to [Floor, Cap] and jittered by
+// ±Jitter: in steady state an exponential backoff with multiplier 1+Ratio.
+// Short operations are noticed within seconds; long ones are not hammered.
+// Because the delay derives from the operation's start time, which the
+// resume token keeps, a resumed poller continues the same schedule.
+//
+// A server hint (Retry-After) is honored up to HintCeiling. A hint below
+// Floor is raised to Floor, unless the server's last three hints were all
+// below Floor: such a server is treated as giving no hint.
+type Policy struct {
+	// Floor is the shortest delay between polls. Default 2 s.
+	Floor time.Duration
+	// Cap is the longest delay the schedule chooses by itself. Default 60 s.
+	Cap time.Duration
+	// Ratio is the next delay as a fraction of the time already run.
+	// Default 1/3.
+	Ratio float64
+	// Jitter spreads each scheduled delay by ±Jitter (a fraction). Default
+	// 0.1; negative means none.
+	Jitter float64
+	// HintCeiling caps the server's hints and the expected-duration wait.
+	// Default 10 min.
+	HintCeiling time.Duration
+	// Expected is the duration before which completion is implausible (for
+	// example an early quantile of this kind of operation): without a
+	// server hint, no poll happens before it. Zero means unknown.
+	Expected time.Duration
+	// RetryBudget is how many consecutive transient poll errors Wait
+	// tolerates before giving up. Default 10; negative means unlimited.
+	RetryBudget int
+}
+
+// Merge returns p with each zero field taken from defaults.
+func (p Policy) Merge(defaults Policy) Policy {
+	if p.Floor == 0 {
+		p.Floor = defaults.Floor
+	}
+	if p.Cap == 0 {
+		p.Cap = defaults.Cap
+	}
+	if p.Ratio == 0 {
+		p.Ratio = defaults.Ratio
+	}
+	if p.Jitter == 0 {
+		p.Jitter = defaults.Jitter
+	}
+	if p.HintCeiling == 0 {
+		p.HintCeiling = defaults.HintCeiling
+	}
+	if p.Expected == 0 {
+		p.Expected = defaults.Expected
+	}
+	if p.RetryBudget == 0 {
+		p.RetryBudget = defaults.RetryBudget
+	}
+	return p
+}
+
+// resolved returns p with every zero or nonsensical field set to its default.
+func (p Policy) resolved() Policy {
+	p = p.Merge(Policy{
+		Floor: DefaultFloor, Cap: DefaultCap, Ratio: DefaultRatio, Jitter: DefaultJitter,
+		HintCeiling: DefaultHintCeiling, RetryBudget: DefaultRetryBudget,
+	})
+	if p.Floor < 0 {
+		p.Floor = 0
+	}
+	if p.Cap < p.Floor {
+		p.Cap = p.Floor
+	}
+	if p.HintCeiling < p.Floor {
+		p.HintCeiling = p.Floor
+	}
+	if p.Ratio < 0 || math.IsNaN(p.Ratio) || math.IsInf(p.Ratio, 0) {
+		p.Ratio = DefaultRatio
+	}
+	if p.Jitter < 0 || math.IsNaN(p.Jitter) {
+		p.Jitter = 0
+	}
+	if p.Jitter > 1 {
+		p.Jitter = 1
+	}
+	if p.Expected < 0 {
+		p.Expected = 0
+	}
+	return p
+}
+
+// BaseDelay is the unjittered delay the schedule picks, without a server
+// hint, for an operation that has run for elapsed: Ratio×elapsed within
+// [Floor, Cap], or the rest of Expected while elapsed is shorter.
+func (p Policy) BaseDelay(elapsed time.Duration) time.Duration {
+	p = p.resolved()
+	return p.baseDelay(elapsed)
+}
+
+func (p Policy) baseDelay(elapsed time.Duration) time.Duration {
+	if elapsed < 0 {
+		elapsed = 0
+	}
+	if p.Expected > 0 && elapsed < p.Expected {
+		return clamp(p.Expected-elapsed, p.Floor, p.HintCeiling)
+	}
+	d := time.Duration(float64(elapsed) * p.Ratio)
+	if float64(elapsed)*p.Ratio > float64(math.MaxInt64) {
+		d = p.Cap
+	}
+	return clamp(d, p.Floor, p.Cap)
+}
+
+// HintDelay applies the hint rules to a server hint: it reports the delay
+// to use and whether the hint counts. lowHints is the number of consecutive
+// hints below Floor, this one included; when it reaches three the hint is
+// treated as absent (ok is false).
+func (p Policy) HintDelay(hint time.Duration, lowHints int) (d time.Duration, ok bool) {
+	p = p.resolved()
+	return p.hintDelay(hint, lowHints)
+}
+
+func (p Policy) hintDelay(hint time.Duration, lowHints int) (time.Duration, bool) {
+	if hint < p.Floor {
+		if lowHints >= lowHintLimit {
+			return 0, false
+		}
+		return p.Floor, true
+	}
+	if hint > p.HintCeiling {
+		return p.HintCeiling, true
+	}
+	return hint, true
+}
+
+// BackOff returns the no-hint schedule of an operation that started at
+// start, as a backoff.BackOff on clock: each NextBackOff derives the delay
+// from the time elapsed since start (see BaseDelay) and jitters it. It never
+// returns backoff.Stop, and it keeps no state worth persisting.
+func (p Policy) BackOff(start time.Time, clock backoff.Clock) backoff.BackOff {
+	p = p.resolved()
+	if clock == nil {
+		clock = SystemClock
+	}
+	b := backoff.NewExponentialBackOff(
+		backoff.WithRandomizationFactor(p.Jitter),
+		backoff.WithMultiplier(1+p.Ratio),
+		backoff.WithMaxInterval(math.MaxInt64),
+		backoff.WithMaxElapsedTime(0),
+		backoff.WithClockProvider(clock),
+	)
+	return &schedule{policy: p, start: start, b: b}
+}
+
+// schedule re-derives the exponential backoff's interval from the elapsed
+// time at every step, so it needs no state beyond the start time.
+type schedule struct {
+	policy Policy
+	start  time.Time
+	b      *backoff.ExponentialBackOff
+}
+
+func (s *schedule) NextBackOff() time.Duration {
+	s.b.InitialInterval = s.policy.baseDelay(s.b.Clock.Now().Sub(s.start))
+	s.b.Reset()
+	d := s.b.NextBackOff()
+	if d < s.policy.Floor {
+		d = s.policy.Floor
+	}
+	return d
+}
+
+func (s *schedule) Reset() {}
+
+// retryBackOff is the delay schedule of consecutive transient poll errors:
+// exponential from Floor doubling to Cap, with jitter. It latches Stop once
+// the budget is spent, since backoff's own Stop is not sticky.
+type retryBackOff struct {
+	policy   Policy
+	b        *backoff.ExponentialBackOff
+	attempts int
+}
+
+func newRetryBackOff(p Policy, clock backoff.Clock) *retryBackOff {
+	initial := p.Floor
+	if initial <= 0 {
+		initial = time.Second
+	}
+	return &retryBackOff{policy: p, b: backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(initial),
+		backoff.WithRandomizationFactor(p.Jitter),
+		backoff.WithMultiplier(2),
+		backoff.WithMaxInterval(max(p.Cap, initial)),
+		backoff.WithMaxElapsedTime(0),
+		backoff.WithClockProvider(clock),
+	)}
+}
+
+// next records a failure and returns the delay before the next attempt and
+// whether another attempt is allowed. hint is the server's Retry-After.
+func (r *retryBackOff) next(hint time.Duration) (time.Duration, bool) {
+	r.attempts++
+	if r.policy.RetryBudget >= 0 && r.attempts > r.policy.RetryBudget {
+		return 0, false
+	}
+	d := r.b.NextBackOff()
+	if hint > 0 {
+		d = clamp(hint, r.policy.Floor, r.policy.HintCeiling)
+	}
+	return d, true
+}
+
+func (r *retryBackOff) reset() {
+	r.attempts = 0
+	r.b.Reset()
+}
+
+func clamp(d, lo, hi time.Duration) time.Duration {
+	if d < lo {
+		return lo
+	}
+	if d > hi {
+		return hi
+	}
+	return d
+}

@@ -1,0 +1,379 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// Options configure a Poller. The zero value works: the default Policy on the
+// real clock, no logging.
+type Options struct {
+	// Policy decides the delays between polls. Adapters merge their
+	// provider defaults under the caller's fields.
+	Policy Policy
+	// Clock is the time source; nil means SystemClock.
+	Clock Clock
+	// Logger receives one debug record per poll and warnings for transient
+	// errors and stalls. Records never hold token contents or credentials.
+	// nil means no logging.
+	Logger *slog.Logger
+	// PollTimeout bounds each round trip separately from the overall wait,
+	// so a one-hour wait does not mean one-hour polls. Zero: no bound
+	// beyond the caller's context.
+	PollTimeout time.Duration
+	// Deadline, when set, is the absolute time Wait gives up with a
+	// *WaitError wrapping ErrDeadline. It is kept in the resume token.
+	Deadline time.Time
+	// SealKey, when set, makes ResumeToken seal tokens with HMAC-SHA256
+	// (see Token.Seal); adapters' Resume then require the same key.
+	SealKey []byte
+
+	// Started is when the operation began; zero means now. Set by adapters
+	// that adopt an operation whose start time the provider reports.
+	Started time.Time
+	// Initial is what the operation's initial response said. Set by
+	// adapters; nil means nothing is known yet and the first poll happens
+	// at once.
+	Initial *Observation
+}
+
+// Poller waits for one long-running operation. It owns the schedule: when to
+// poll, how to honor server hints, how to retry transient errors. The
+// Operation only performs round trips.
+//
+// A Poller is not safe for concurrent use; several Pollers (in one process or
+// many) may watch the same operation.
+type Poller[T any] struct {
+	op       Operation
+	provider string
+	name     string
+	policy   Policy
+	clock    Clock
+	log      *slog.Logger
+	opts     Options
+
+	created  time.Time
+	next     time.Time
+	polled   time.Time
+	deadline time.Time
+	polls    int
+	lowHints int
+	last     Observation
+
+	sched  backoff.BackOff
+	retry  *retryBackOff
+	done   bool
+	gaveUp *PollError
+
+	result    T
+	resultSet bool
+}
+
+// New returns a Poller for a freshly started operation. Adapters call it;
+// users call the adapters' constructors.
+func New[T any](op Operation, opts *Options) (*Poller[T], error) {
+	p, err := newPoller[T](op, opts)
+	if err != nil {
+		return nil, err
+	}
+	now := p.clock.Now()
+	p.created = now
+	if !p.opts.Started.IsZero() && !p.opts.Started.After(now) {
+		p.created = p.opts.Started
+	}
+	p.next = now
+	if init := p.opts.Initial; init != nil {
+		if err := p.observe(*init, now); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Resume returns a Poller that continues the schedule kept in tok, for an
+// Operation an adapter rebuilt from tok's state. It does not poll before the
+// token's next-poll time. Times from the token are untrusted: a creation
+// time in the future counts as now, and a next-poll time is brought within
+// the policy's hint ceiling.
+func Resume[T any](op Operation, tok Token, opts *Options) (*Poller[T], error) {
+	p, err := newPoller[T](op, opts)
+	if err != nil {
+		return nil, err
+	}
+	now := p.clock.Now()
+	p.created = tok.Created
+	if p.created.IsZero() || p.created.After(now) {
+		p.created = now
+	}
+	p.polled = tok.Polled
+	p.polls = tok.Polls
+	p.lowHints = min(tok.LowHints, lowHintLimit)
+	if p.deadline.IsZero() {
+		p.deadline = tok.Deadline
+	}
+	p.last = tok.Last.Observation()
+	p.next = tok.Next
+	switch {
+	case p.last.Status.Terminal():
+		// The adapter knows how to finish without a new round trip, or
+		// re-learns the terminal state (and its error) in one.
+		p.next = now
+	case p.next.IsZero() || p.next.Before(now):
+		p.next = now
+	case p.next.Sub(now) > p.policy.HintCeiling:
+		p.next = now.Add(p.policy.HintCeiling)
+	}
+	return p, nil
+}
+
+func newPoller[T any](op Operation, opts *Options) (*Poller[T], error) {
+	if op == nil {
+		return nil, errors.New("poller: nil Operation")
+	}
+	p := &Poller[T]{op: op}
+	if opts != nil {
+		p.opts = *opts
+	}
+	p.policy = p.opts.Policy.resolved()
+	p.clock = p.opts.Clock
+	if p.clock == nil {
+		p.clock = SystemClock
+	}
+	p.log = p.opts.Logger
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	p.deadline = p.opts.Deadline
+	tok, err := op.Token()
+	if err != nil {
+		return nil, fmt.Errorf("poller: operation has no token: %w", err)
+	}
+	p.provider = tok.Provider
+	p.name = tok.Kind
+	if n, ok := op.(Namer); ok && n.Name() != "" {
+		p.name = n.Name()
+	}
+	p.last = Observation{Progress: ProgressUnknown}
+	p.retry = newRetryBackOff(p.policy, p.clock)
+	return p, nil
+}
+
+// Operation returns the adapter's operation, for adapter-specific accessors.
+func (p *Poller[T]) Operation() Operation { return p.op }
+
+// Done reports whether the operation reached a terminal status.
+func (p *Poller[T]) Done() bool { return p.done }
+
+// Last returns the last observation.
+func (p *Poller[T]) Last() Observation { return p.last }
+
+// Polls returns the number of polls made, across resumptions.
+func (p *Poller[T]) Polls() int { return p.polls }
+
+// Created returns when the operation started, as the schedule counts it.
+func (p *Poller[T]) Created() time.Time { return p.created }
+
+// NextPollAt returns when the poller next wants to be polled. A scheduler that
+// drives many pollers calls Poll once this time has come.
+func (p *Poller[T]) NextPollAt() time.Time { return p.next }
+
+// Poll performs one round trip now, whatever the schedule says, and schedules
+// the next. After a terminal status it returns the last observation without
+// a round trip. An error is a *PollError: the state could not be learned.
+// A transient one is scheduled for retry; Final reports that the poller gave
+// up (a permanent error, or the retry budget spent).
+func (p *Poller[T]) Poll(ctx context.Context) (Observation, error) {
+	if p.done {
+		return p.last, nil
+	}
+	pctx := ctx
+	if p.opts.PollTimeout > 0 {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeout(ctx, p.opts.PollTimeout)
+		defer cancel()
+	}
+	obs, err := p.op.Poll(pctx)
+	now := p.clock.Now()
+	if err == nil && obs.Status == "" {
+		err = errors.New("adapter reported no status")
+	}
+	if err != nil {
+		return p.last, p.failed(ctx, err, now)
+	}
+	p.polled = now
+	p.polls++
+	p.retry.reset()
+	p.gaveUp = nil
+	if err := p.observe(obs, now); err != nil {
+		return p.last, err
+	}
+	p.log.LogAttrs(ctx, slog.LevelDebug, "lro poll", p.attrs(
+		slog.String("status", string(p.last.Status)), slog.String("detail", p.last.Detail),
+		slog.Float64("progress", p.last.Progress), slog.Duration("next_in", p.next.Sub(now)))...)
+	return p.last, nil
+}
+
+// observe takes obs as the current state and schedules the next poll.
+func (p *Poller[T]) observe(obs Observation, now time.Time) error {
+	if _, ok := ParseStatus(string(obs.Status)); !ok {
+		return &PollError{Operation: p.label(), Err: fmt.Errorf("adapter reported unknown status %q", obs.Status), Final: true, Last: p.last}
+	}
+	if obs.Status == StatusFailed || obs.Status == StatusCanceled {
+		obs.Err = p.operationError(obs)
+	}
+	p.last = obs
+	if obs.Status.Terminal() {
+		p.done = true
+		p.next = now
+		return nil
+	}
+	p.next = now.Add(p.delay(obs))
+	return nil
+}
+
+func (p *Poller[T]) operationError(obs Observation) error {
+	var oe *OperationError
+	if !errors.As(obs.Err, &oe) {
+		oe = &OperationError{Err: obs.Err}
+		if obs.Err != nil {
+			oe.Message = obs.Err.Error()
+		}
+	}
+	if oe.Provider == "" {
+		oe.Provider = p.provider
+	}
+	if oe.Operation == "" {
+		oe.Operation = p.name
+	}
+	if oe.Status == "" {
+		oe.Status = obs.Status
+	}
+	if oe.Last.Status == "" {
+		last := obs
+		last.Err = nil
+		oe.Last = last
+	}
+	return oe
+}
+
+// delay is the wait before the next poll after obs.
+func (p *Poller[T]) delay(obs Observation) time.Duration {
+	if obs.hinted() {
+		if obs.RetryAfter < p.policy.Floor {
+			p.lowHints = min(p.lowHints+1, lowHintLimit)
+		} else {
+			p.lowHints = 0
+		}
+		if d, ok := p.policy.hintDelay(obs.RetryAfter, p.lowHints); ok {
+			return d
+		}
+	}
+	if p.sched == nil {
+		p.sched = p.policy.BackOff(p.created, p.clock)
+	}
+	return p.sched.NextBackOff()
+}
+
+func (p *Poller[T]) failed(ctx context.Context, err error, now time.Time) error {
+	pe := &PollError{Operation: p.label(), Err: err, Last: p.last}
+	if ctx.Err() != nil {
+		// The caller stopped the poll; that says nothing about the operation.
+		return pe
+	}
+	pe.Transient = IsTransient(err)
+	if pe.Transient {
+		d, ok := p.retry.next(RetryAfterOf(err))
+		pe.Attempts = p.retry.attempts
+		if ok {
+			p.next = now.Add(d)
+			p.log.LogAttrs(ctx, slog.LevelWarn, "lro poll failed, will retry", p.attrs(
+				slog.Int("attempt", pe.Attempts), slog.Duration("retry_in", d), slog.String("error", err.Error()))...)
+			return pe
+		}
+	} else {
+		pe.Attempts = p.retry.attempts + 1
+	}
+	pe.Final = true
+	p.gaveUp = pe
+	p.log.LogAttrs(ctx, slog.LevelError, "lro poll failed, giving up", p.attrs(
+		slog.Int("attempt", pe.Attempts), slog.String("error", err.Error()))...)
+	return pe
+}
+
+// Result returns the final payload once the operation succeeded, the
+// *OperationError once it failed or was canceled, and ErrNotDone before.
+func (p *Poller[T]) Result(ctx context.Context) (T, error) {
+	var zero T
+	switch {
+	case !p.done:
+		return zero, fmt.Errorf("%s: %w", p.label(), ErrNotDone)
+	case p.last.Status != StatusSucceeded:
+		return zero, p.last.Err
+	case p.resultSet:
+		return p.result, nil
+	}
+	var out T
+	if err := p.op.Result(ctx, &out); err != nil {
+		return zero, err
+	}
+	p.result, p.resultSet = out, true
+	return out, nil
+}
+
+// Cancel asks the provider to cancel the operation, or returns
+// ErrCancelNotSupported. Keep polling to learn the outcome.
+func (p *Poller[T]) Cancel(ctx context.Context) error {
+	c, ok := p.op.(Canceler)
+	if !ok {
+		return fmt.Errorf("%s: %w", p.label(), ErrCancelNotSupported)
+	}
+	return c.Cancel(ctx)
+}
+
+// Token returns the resume token as a struct: the adapter's state plus the
+// schedule (creation, last and next poll, deadline, last observation).
+func (p *Poller[T]) Token() (Token, error) {
+	t, err := p.op.Token()
+	if err != nil {
+		return Token{}, err
+	}
+	t.Version = TokenVersion
+	t.Created = p.created
+	t.Polled = p.polled
+	t.Next = p.next
+	t.Deadline = p.deadline
+	t.Polls = p.polls
+	t.LowHints = p.lowHints
+	if p.last.Status != "" {
+		t.Last = &TokenObservation{Status: p.last.Status, Detail: p.last.Detail}
+		if p.last.Progress >= 0 {
+			t.Last.Progress = p.last.Progress
+		}
+	}
+	return t, nil
+}
+
+// ResumeToken returns the encoded resume token (sealed when Options.SealKey
+// is set). It can be resumed any number of times, by several processes at
+// once, with the adapter's Resume.
+func (p *Poller[T]) ResumeToken() (string, error) {
+	t, err := p.Token()
+	if err != nil {
+		return "", err
+	}
+	if len(p.opts.SealKey) > 0 {
+		return t.Seal(p.opts.SealKey)
+	}
+	return t.Encode()
+}
+
+func (p *Poller[T]) label() string { return operationLabel(p.provider, p.name) }
+
+func (p *Poller[T]) attrs(extra ...slog.Attr) []slog.Attr {
+	return append([]slog.Attr{slog.String("provider", p.provider), slog.String("operation", p.name)}, extra...)
+}

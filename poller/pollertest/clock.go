@@ -1,0 +1,180 @@
+// Package pollertest provides test doubles for package poller: a virtual
+// Clock and a scripted Operation, so wait loops run in virtual time without
+// real sleeps.
+package pollertest
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/lrokit/lrokit/poller"
+)
+
+// Clock is a virtual poller.Clock. Time moves only when the test moves it
+// (Advance, Set), or, in auto mode, when a goroutine starts waiting on a
+// timer: the clock then jumps straight to that timer's deadline. It is safe
+// for concurrent use.
+type Clock struct {
+	mu      sync.Mutex
+	now     time.Time
+	auto    bool
+	timers  []*timer
+	changed chan struct{}
+}
+
+// NewClock returns a manual virtual clock set to start.
+func NewClock(start time.Time) *Clock {
+	return &Clock{now: start, changed: make(chan struct{})}
+}
+
+// NewAutoClock returns a virtual clock that fires every timer as soon as it is
+// created, advancing time to its deadline: a single goroutine's wait loop
+// runs to completion at once, in virtual time.
+func NewAutoClock(start time.Time) *Clock {
+	c := NewClock(start)
+	c.auto = true
+	return c
+}
+
+// Now returns the virtual time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Since returns the virtual time elapsed since t.
+func (c *Clock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+// NewTimer returns a timer that fires when virtual time reaches now+d.
+func (c *Clock) NewTimer(d time.Duration) poller.Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &timer{c: c, at: c.now.Add(d), ch: make(chan time.Time, 1)}
+	if d <= 0 {
+		t.fire(c.now)
+		return t
+	}
+	if c.auto {
+		c.now = t.at
+		t.fire(c.now)
+		c.fireDueLocked()
+		return t
+	}
+	c.timers = append(c.timers, t)
+	c.notifyLocked()
+	return t
+}
+
+// Advance moves virtual time forward by d, firing the timers that fall due.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	c.fireDueLocked()
+}
+
+// Set moves virtual time to t (never backwards), firing due timers.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.now = t
+	}
+	c.fireDueLocked()
+}
+
+// AdvanceToNext moves virtual time to the earliest pending timer and fires it.
+// It reports false when no timer is pending.
+func (c *Clock) AdvanceToNext() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.timers) == 0 {
+		return false
+	}
+	sort.Slice(c.timers, func(i, j int) bool { return c.timers[i].at.Before(c.timers[j].at) })
+	if c.timers[0].at.After(c.now) {
+		c.now = c.timers[0].at
+	}
+	c.fireDueLocked()
+	return true
+}
+
+// Pending returns the number of timers waiting to fire.
+func (c *Clock) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.timers)
+}
+
+// WaitForTimers blocks until at least n timers are pending or ctx ends. Use
+// it to know that a goroutine under test has gone to sleep.
+func (c *Clock) WaitForTimers(ctx context.Context, n int) error {
+	for {
+		c.mu.Lock()
+		if len(c.timers) >= n {
+			c.mu.Unlock()
+			return nil
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *Clock) fireDueLocked() {
+	kept := c.timers[:0]
+	for _, t := range c.timers {
+		if !t.at.After(c.now) {
+			t.fire(c.now)
+		} else {
+			kept = append(kept, t)
+		}
+	}
+	for i := len(kept); i < len(c.timers); i++ {
+		c.timers[i] = nil
+	}
+	c.timers = kept
+	c.notifyLocked()
+}
+
+func (c *Clock) notifyLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+func (c *Clock) remove(t *timer) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, x := range c.timers {
+		if x == t {
+			c.timers = append(c.timers[:i], c.timers[i+1:]...)
+			c.notifyLocked()
+			return true
+		}
+	}
+	return false
+}
+
+type timer struct {
+	c     *Clock
+	at    time.Time
+	ch    chan time.Time
+	fired bool
+}
+
+func (t *timer) fire(now time.Time) {
+	if !t.fired {
+		t.fired = true
+		t.ch <- now
+	}
+}
+
+func (t *timer) C() <-chan time.Time { return t.ch }
+func (t *timer) Stop() bool          { return t.c.remove(t) }
