@@ -83,7 +83,11 @@ func (p Policy) Merge(defaults Policy) Policy {
 	return p
 }
 
-// resolved returns p with every zero or nonsensical field set to its default.
+// jitter is the randomization factor: Jitter, or 0 for none.
+func (p Policy) jitter() float64 { return max(p.Jitter, 0) }
+
+// resolved returns p with every zero or nonsensical field set to its
+// default. It is idempotent.
 func (p Policy) resolved() Policy {
 	p = p.Merge(Policy{
 		Floor: DefaultFloor, Cap: DefaultCap, Ratio: DefaultRatio, Jitter: DefaultJitter,
@@ -101,8 +105,13 @@ func (p Policy) resolved() Policy {
 	if p.Ratio < 0 || math.IsNaN(p.Ratio) || math.IsInf(p.Ratio, 0) {
 		p.Ratio = DefaultRatio
 	}
-	if p.Jitter < 0 || math.IsNaN(p.Jitter) {
-		p.Jitter = 0
+	// A negative Jitter stays negative ("none") so that resolving twice
+	// does not bring back the default.
+	if p.Jitter < 0 {
+		p.Jitter = -1
+	}
+	if math.IsNaN(p.Jitter) {
+		p.Jitter = DefaultJitter
 	}
 	if p.Jitter > 1 {
 		p.Jitter = 1
@@ -167,7 +176,7 @@ func (p Policy) BackOff(start time.Time, clock backoff.Clock) backoff.BackOff {
 		clock = SystemClock
 	}
 	b := backoff.NewExponentialBackOff(
-		backoff.WithRandomizationFactor(p.Jitter),
+		backoff.WithRandomizationFactor(p.jitter()),
 		backoff.WithMultiplier(1+p.Ratio),
 		backoff.WithMaxInterval(math.MaxInt64),
 		backoff.WithMaxElapsedTime(0),
@@ -212,7 +221,7 @@ func newRetryBackOff(p Policy, clock backoff.Clock) *retryBackOff {
 	}
 	return &retryBackOff{policy: p, b: backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(initial),
-		backoff.WithRandomizationFactor(p.Jitter),
+		backoff.WithRandomizationFactor(p.jitter()),
 		backoff.WithMultiplier(2),
 		backoff.WithMaxInterval(max(p.Cap, initial)),
 		backoff.WithMaxElapsedTime(0),

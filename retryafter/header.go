@@ -21,9 +21,9 @@ const (
 // and then x-ms-retry-after-ms (milliseconds, 1*DIGIT with optional OWS),
 // then Retry-After (see Parse). An absent or invalid field falls through to
 // the next. A field sent on several lines is valid only if every line is
-// valid and all yield the same delay (RFC 9110 §5.3: Retry-After is a
-// singleton field). Keys are matched case-insensitively, canonical keys
-// first.
+// valid and all yield the same delay (RFC 9110 §5.3: none of these fields
+// is list-based). Field names are case-insensitive (RFC 9110 §5.1): the
+// canonical key is tried first, then keys equal under ASCII case folding.
 //
 // An HTTP-date Retry-After is measured against the response's own Date
 // field (RFC 9110 §6.6.1) when that holds a valid HTTP-date, so client
