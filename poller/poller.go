@@ -212,9 +212,11 @@ func (p *Poller[T]) Poll(ctx context.Context) (Observation, error) {
 	if err := p.observe(obs, now); err != nil {
 		return p.last, err
 	}
-	p.log.LogAttrs(ctx, slog.LevelDebug, "lro poll", p.attrs(
-		slog.String("status", string(p.last.Status)), slog.String("detail", p.last.Detail),
-		slog.Float64("progress", p.last.Progress), slog.Duration("next_in", p.next.Sub(now)))...)
+	if p.log.Enabled(ctx, slog.LevelDebug) {
+		p.log.LogAttrs(ctx, slog.LevelDebug, "lro poll", p.attrs(
+			slog.String("status", string(p.last.Status)), slog.String("detail", p.last.Detail),
+			slog.Float64("progress", p.last.Progress), slog.Duration("next_in", p.next.Sub(now)))...)
+	}
 	return p.last, nil
 }
 
