@@ -13,8 +13,10 @@ import (
 type nopOp struct{ obs poller.Observation }
 
 func (o *nopOp) Poll(context.Context) (poller.Observation, error) { return o.obs, nil }
-func (o *nopOp) Result(context.Context, any) error                 { return nil }
-func (o *nopOp) Token() (poller.Token, error)                      { return poller.Token{Provider: "test", Kind: "nop"}, nil }
+func (o *nopOp) Result(context.Context, any) error                { return nil }
+func (o *nopOp) Token() (poller.Token, error) {
+	return poller.Token{Provider: "test", Kind: "nop"}, nil
+}
 
 // BenchmarkPollStep is the core's own overhead per poll: one Poll and its
 // scheduling decision, without the provider client.
