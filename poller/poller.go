@@ -266,12 +266,17 @@ func (p *Poller[T]) operationError(obs Observation) error {
 // delay is the wait before the next poll after obs.
 func (p *Poller[T]) delay(obs Observation) time.Duration {
 	if obs.hinted() {
-		if obs.RetryAfter < p.policy.Floor {
+		low := obs.RetryAfter < p.policy.Floor
+		if low {
 			p.lowHints = min(p.lowHints+1, lowHintLimit)
 		} else {
 			p.lowHints = 0
 		}
-		if d, ok := p.policy.hintDelay(obs.RetryAfter, p.lowHints); ok {
+		// Before the expected duration, a hint below the floor says
+		// nothing the prior does not know better ("Retry-After: 0" on
+		// an operation that takes minutes).
+		early := low && p.policy.Expected > 0 && p.clock.Now().Sub(p.created) < p.policy.Expected
+		if d, ok := p.policy.hintDelay(obs.RetryAfter, p.lowHints); ok && !early {
 			return d
 		}
 	}
@@ -283,7 +288,7 @@ func (p *Poller[T]) delay(obs Observation) time.Duration {
 
 func (p *Poller[T]) failed(ctx context.Context, err error, now time.Time) error {
 	pe := &PollError{Operation: p.label(), Err: err, Last: p.last}
-	if ctx.Err() != nil {
+	if callerStopped(ctx) {
 		// The caller stopped the poll; that says nothing about the operation.
 		return pe
 	}
@@ -305,6 +310,17 @@ func (p *Poller[T]) failed(ctx context.Context, err error, now time.Time) error 
 	p.log.LogAttrs(ctx, slog.LevelError, "lro poll failed, giving up", p.attrs(
 		slog.Int("attempt", pe.Attempts), slog.String("error", err.Error()))...)
 	return pe
+}
+
+// callerStopped reports whether ctx ended, or its deadline passed a moment
+// before the context noticed (a server may answer DEADLINE_EXCEEDED first).
+// Deadlines are real time, whatever the poller's clock.
+func callerStopped(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // Result returns the final payload once the operation succeeded, the

@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -57,8 +58,8 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (T, error) {
 		}
 		obs, err := p.Poll(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return zero, p.waitError(ctx.Err())
+			if callerStopped(ctx) {
+				return zero, p.waitError(cmp.Or(ctx.Err(), context.DeadlineExceeded))
 			}
 			var pe *PollError
 			if errors.As(err, &pe) && pe.Final {

@@ -120,6 +120,17 @@ func TestWaitIgnoresAServerWhoseHintsAreAlwaysBelowTheFloor(t *testing.T) {
 	}
 }
 
+func TestWaitIgnoresLowHintsBeforeTheExpectedDuration(t *testing.T) {
+	steps := []pollertest.Step{pollertest.Hinted(0), pollertest.Hinted(0), pollertest.Hinted(30 * time.Second), pollertest.Succeeded()}
+	initial := poller.Observation{Status: poller.StatusRunning, Hinted: true, Progress: -1}
+	_, gaps, _, err := run(t, steps, poller.Options{Initial: &initial, Policy: poller.Policy{Expected: 5 * time.Minute, Jitter: -1}})
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Minute, gaps[0], "the initial Retry-After: 0 does not pull the first poll before the prior")
+	assert.Equal(t, 2*time.Second, gaps[1], "from the expected duration on, a low hint is raised to the floor again")
+	assert.Equal(t, 60*time.Second, gaps[2], "the third low hint in a row is treated as absent")
+	assert.Equal(t, 30*time.Second, gaps[3])
+}
+
 func TestWaitCountsAFinalAccurateLowHint(t *testing.T) {
 	steps := []pollertest.Step{pollertest.Hinted(30 * time.Second), pollertest.Hinted(30 * time.Second), pollertest.Hinted(time.Second), pollertest.Succeeded()}
 	_, gaps, _, err := run(t, steps, poller.Options{Started: epoch.Add(-time.Hour)})
@@ -159,6 +170,16 @@ func TestWaitRetriesTransientErrors(t *testing.T) {
 			wantPolls: 2,
 			check: func(t *testing.T, gaps []time.Duration, err error) {
 				assert.Equal(t, 45*time.Second, gaps[1])
+			},
+		},
+		{
+			name:      "a throttle's hint is a minimum: the backoff still grows",
+			steps:     append(repeat(4, pollertest.Error(poller.Throttled(errors.New("429"), time.Second))), pollertest.Succeeded()),
+			wantPolls: 5,
+			check: func(t *testing.T, gaps []time.Duration, err error) {
+				for i, want := range []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second} {
+					assert.InDelta(t, float64(want), float64(gaps[i+1]), 0.06*float64(want), "retry %d", i+1)
+				}
 			},
 		},
 		{
@@ -569,4 +590,30 @@ func TestErrorMessagesNameTheOperationAndItsState(t *testing.T) {
 	assert.True(t, strings.HasPrefix((&poller.OperationError{Status: poller.StatusFailed, Code: "X"}).Error(), "operation failed: X"))
 	assert.Equal(t, "operation op failed: msg", (&poller.OperationError{Operation: "op", Status: poller.StatusFailed, Message: "msg"}).Error())
 	assert.Equal(t, "transient error", (&poller.TransientError{}).Error())
+}
+
+func TestACallerDeadlinePassingDuringAPollEndsTheWait(t *testing.T) {
+	// The server answers DEADLINE_EXCEEDED just before the context notices.
+	op := &deadlineOp{Operation: &pollertest.Operation{Steps: []pollertest.Step{pollertest.Running("x", -1)}}}
+	p, err := poller.New[result](op, &poller.Options{Clock: pollertest.NewAutoClock(epoch)})
+	require.NoError(t, err)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Millisecond))
+	defer cancel()
+	_, err = p.Wait(ctx, nil)
+	var we *poller.WaitError
+	require.ErrorAs(t, err, &we, "a WaitError with a token, not a spent retry budget")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 1, op.calls)
+}
+
+type deadlineOp struct {
+	*pollertest.Operation
+	calls int
+}
+
+func (d *deadlineOp) Poll(ctx context.Context) (poller.Observation, error) {
+	d.calls++
+	dl, _ := ctx.Deadline()
+	time.Sleep(time.Until(dl))
+	return poller.Observation{}, poller.Transient(errors.New("rpc error: code = DeadlineExceeded"), 0)
 }
