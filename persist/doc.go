@@ -1,0 +1,35 @@
+// Package persist keeps resume tokens between runs: where an in-flight
+// operation's only handle lives while no process waits on it.
+//
+// A Record holds an operation's token under the caller's key, with its last
+// status, labels, an optional expiry and a worker lease. Three stores keep
+// records with the same semantics, checked by one conformance suite
+// (package persisttest):
+//
+//   - FileStore, the embedded default: one JSON file per record in a
+//     directory, replaced atomically and guarded by a lock file, so that
+//     CI jobs can hand the directory on as an artifact;
+//   - MemoryStore, for tests and single-process tools;
+//   - PostgresStore, for fleets of workers sharing records, with leases
+//     handed out by FOR UPDATE SKIP LOCKED.
+//
+// Open picks one from a DSN ("./state", "file:///var/lib/lrokit", "mem:",
+// "postgres://…").
+//
+// Every write is a compare-and-swap on Record.Generation, so concurrent
+// writers — goroutines, processes, machines — never lose an update silently:
+// the loser gets ErrConflict and reads again. Leases (Leaser) let a fleet
+// split records between workers; writes under a lease are fenced by its
+// epoch, so a worker whose lease lapsed cannot overwrite a record another
+// worker claimed since (ErrLeaseLost).
+//
+// Track saves a poller's token and last observation after every poll, so a
+// process killed at any moment resumes from the last saved state without
+// sending the operation's initial request again.
+//
+// Stored data is untrusted on the way back in: a corrupt record yields a
+// *CorruptError naming it while every other record stays readable, data
+// written by a newer lrokit is refused with ErrNewerVersion, and keys are
+// checked (ValidateKey) so that no key names a file outside the store's
+// directory.
+package persist
