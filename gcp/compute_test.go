@@ -18,7 +18,7 @@ import (
 
 // waitForCompute adopts a Compute operation, polls it handover times, then
 // — when resumed — hands its token to a new service, and waits.
-func waitForCompute(t *testing.T, e *computeEnv, project, scope, name string, handover int, resumed bool, opts *Options) (*compute.Operation, error, []poller.Observation) {
+func waitForCompute(t *testing.T, e *computeEnv, project, scope, name string, handover int, resumed bool, opts *Options) (*compute.Operation, []poller.Observation, error) {
 	t.Helper()
 	ctx := context.Background()
 	p, err := AdoptCompute(project, scope, name, e.service(), opts)
@@ -37,7 +37,7 @@ func waitForCompute(t *testing.T, e *computeEnv, project, scope, name string, ha
 		require.Equal(t, handover, p.Polls())
 	}
 	res, err := p.Wait(ctx, &poller.WaitOptions{OnPoll: func(o poller.Observation) { obs = append(obs, o) }})
-	return res, err, obs
+	return res, obs, err
 }
 
 func TestComputeScenarios(t *testing.T) {
@@ -146,7 +146,7 @@ func TestComputeScenarios(t *testing.T) {
 				t.Run(tt.name+"/"+scope+"/"+mode, func(t *testing.T) {
 					e := newComputeEnv(t)
 					e.fake.Add(project, scope, name, tt.steps...)
-					res, err, obs := waitForCompute(t, e, project, scope, name, tt.handover, resumed, e.opts())
+					res, obs, err := waitForCompute(t, e, project, scope, name, tt.handover, resumed, e.opts())
 					tt.check(t, e, scope, res, err, seenOf(obs))
 				})
 			}

@@ -34,7 +34,7 @@ func mustStruct(t *testing.T, m map[string]any) *structpb.Struct {
 // client, then — when resumed — stores the token, closes that client and
 // resumes on a new one, as a later CI job would; then it calls before (if
 // set) and waits. It returns the result, the error and every observation.
-func waitFor[T proto.Message](t *testing.T, e *env, name string, handover int, resumed bool, opts *Options, before func(*poller.Poller[T])) (T, error, []poller.Observation) {
+func waitFor[T proto.Message](t *testing.T, e *env, name string, handover int, resumed bool, opts *Options, before func(*poller.Poller[T])) (T, []poller.Observation, error) {
 	t.Helper()
 	ctx := context.Background()
 	first := e.client()
@@ -58,7 +58,7 @@ func waitFor[T proto.Message](t *testing.T, e *env, name string, handover int, r
 		before(p)
 	}
 	res, err := p.Wait(ctx, &poller.WaitOptions{OnPoll: func(o poller.Observation) { obs = append(obs, o) }})
-	return res, err, obs
+	return res, obs, err
 }
 
 func TestLongrunningScenarios(t *testing.T) {
@@ -266,7 +266,7 @@ func TestLongrunningScenarios(t *testing.T) {
 				if tt.before != nil {
 					before = func(p *poller.Poller[*anypb.Any]) { tt.before(t, p) }
 				}
-				res, err, obs := waitFor[*anypb.Any](t, e, name, tt.handover, resumed, opts, before)
+				res, obs, err := waitFor[*anypb.Any](t, e, name, tt.handover, resumed, opts, before)
 				tt.check(t, e, res, err, seenOf(obs))
 			})
 		}
@@ -287,35 +287,35 @@ func testResultUnpacksIntoT(t *testing.T, name string, resumed bool) {
 		t.Run("Empty", func(t *testing.T) {
 			e := newEnv(t)
 			e.fake.Add(name, gcpfake.Running(nil), gcpfake.Succeeded(&emptypb.Empty{}))
-			res, err, _ := waitFor[*emptypb.Empty](t, e, name, 1, resumed, e.opts(), nil)
+			res, _, err := waitFor[*emptypb.Empty](t, e, name, 1, resumed, e.opts(), nil)
 			require.NoError(t, err)
 			assert.NotNil(t, res)
 		})
 		t.Run("Struct", func(t *testing.T) {
 			e := newEnv(t)
 			e.fake.Add(name, gcpfake.Running(nil), gcpfake.Succeeded(mustStruct(t, map[string]any{"cluster": "c1"})))
-			res, err, _ := waitFor[*structpb.Struct](t, e, name, 1, resumed, e.opts(), nil)
+			res, _, err := waitFor[*structpb.Struct](t, e, name, 1, resumed, e.opts(), nil)
 			require.NoError(t, err)
 			assert.Equal(t, "c1", res.GetFields()["cluster"].GetStringValue())
 		})
 		t.Run("Duration", func(t *testing.T) {
 			e := newEnv(t)
 			e.fake.Add(name, gcpfake.Running(nil), gcpfake.Succeeded(durationpb.New(time.Minute)))
-			res, err, _ := waitFor[*durationpb.Duration](t, e, name, 1, resumed, e.opts(), nil)
+			res, _, err := waitFor[*durationpb.Duration](t, e, name, 1, resumed, e.opts(), nil)
 			require.NoError(t, err)
 			assert.Equal(t, time.Minute, res.AsDuration())
 		})
 		t.Run("any linked type through proto.Message", func(t *testing.T) {
 			e := newEnv(t)
 			e.fake.Add(name, gcpfake.Running(nil), gcpfake.Succeeded(durationpb.New(time.Minute)))
-			res, err, _ := waitFor[proto.Message](t, e, name, 1, resumed, e.opts(), nil)
+			res, _, err := waitFor[proto.Message](t, e, name, 1, resumed, e.opts(), nil)
 			require.NoError(t, err)
 			assert.Equal(t, time.Minute, res.(*durationpb.Duration).AsDuration())
 		})
 		t.Run("no response gives an empty T", func(t *testing.T) {
 			e := newEnv(t)
 			e.fake.Add(name, gcpfake.Running(nil), gcpfake.Succeeded(nil))
-			res, err, _ := waitFor[*structpb.Struct](t, e, name, 1, resumed, e.opts(), nil)
+			res, _, err := waitFor[*structpb.Struct](t, e, name, 1, resumed, e.opts(), nil)
 			require.NoError(t, err)
 			require.NotNil(t, res)
 			assert.Empty(t, res.GetFields())
@@ -323,7 +323,7 @@ func testResultUnpacksIntoT(t *testing.T, name string, resumed bool) {
 		t.Run("a type mismatch names both types", func(t *testing.T) {
 			e := newEnv(t)
 			e.fake.Add(name, gcpfake.Running(nil), gcpfake.Succeeded(durationpb.New(time.Minute)))
-			_, err, _ := waitFor[*emptypb.Empty](t, e, name, 1, resumed, e.opts(), nil)
+			_, _, err := waitFor[*emptypb.Empty](t, e, name, 1, resumed, e.opts(), nil)
 			require.ErrorIs(t, err, ErrTypeMismatch)
 			assert.Contains(t, err.Error(), "google.protobuf.Duration")
 			assert.Contains(t, err.Error(), "google.protobuf.Empty")
