@@ -1,0 +1,44 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lrokit/lrokit/poller"
+)
+
+// version is the command's version, set at build time with
+// -ldflags "-X main.version=...".
+var version = "dev"
+
+func (a *app) tokenCmd() *cobra.Command {
+	var src tokenSource
+	inspect := &cobra.Command{
+		Use:   "inspect TOKEN-SOURCE",
+		Short: "Print the decoded token as indented JSON (nothing secret is in it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := src.check(true); err != nil {
+				return err
+			}
+			token, err := src.load(cmd.Context(), a.stdin)
+			if err != nil {
+				return err
+			}
+			tok, err := poller.DecodeToken(token, sealKey())
+			if err != nil {
+				return err
+			}
+			b, err := json.MarshalIndent(tok, "", "  ")
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(a.stdout, "%s\n", b)
+			return err
+		},
+	}
+	src.register(inspect.Flags())
+	return group("token", "Work with resume tokens", inspect)
+}

@@ -1,0 +1,159 @@
+// Command lrokit starts, adopts and waits for long-running cloud operations
+// from CI pipelines, passing resume tokens between jobs. Run "lrokit demo"
+// to see the whole story on built-in fakes, and "lrokit --help" for the
+// commands and exit codes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lrokit/lrokit/persist"
+	"github.com/lrokit/lrokit/poller"
+)
+
+// Exit codes, documented in --help and the README.
+const (
+	exitOK          = 0 // the operation succeeded (or the command did its job)
+	exitFailed      = 1 // the operation failed
+	exitUsage       = 2 // usage error or invalid token
+	exitCanceled    = 3 // the operation was canceled
+	exitInterrupted = 4 // timed out or interrupted; the token was saved
+	exitPollError   = 5 // the state could not be learned (permanent error)
+)
+
+const exitCodesHelp = `Exit codes:
+  0  the operation succeeded (or the command did its job)
+  1  the operation failed
+  2  usage error or invalid token
+  3  the operation was canceled
+  4  timed out or interrupted; the updated token was saved
+  5  could not poll (a permanent error, or the retry budget spent)`
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+// exitCode maps an error to the documented exit codes.
+func exitCode(err error) int {
+	var ee *exitError
+	var oe *poller.OperationError
+	var we *poller.WaitError
+	var pe *poller.PollError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &oe):
+		if oe.Status == poller.StatusCanceled {
+			return exitCanceled
+		}
+		return exitFailed
+	case errors.As(err, &we), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return exitInterrupted
+	case errors.Is(err, poller.ErrInvalidToken), errors.Is(err, persist.ErrInvalid):
+		return exitUsage
+	case errors.As(err, &pe):
+		return exitPollError
+	}
+	return exitPollError
+}
+
+// app is the command line's environment, replaceable in tests.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// isTerminal reports whether stderr is a terminal (live progress line).
+	isTerminal func() bool
+	// clock is the pollers' clock; nil means the real one. Tests run the
+	// demo in virtual time.
+	clock poller.Clock
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, isTerminal: stderrIsTerminal}
+	code := a.run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns its exit code.
+func (a *app) run(ctx context.Context, args []string) int {
+	root := a.rootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(a.stderr, "lrokit:", oneLine(err.Error()))
+	return exitCode(err)
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lrokit",
+		Short: "Wait for long-running cloud operations across CI jobs",
+		Long: `lrokit starts or adopts a long-running operation on Azure, Google Cloud, AWS or
+any REST API, prints a resume token, and waits on that token — in this job or
+a later one, on this machine or another.
+
+Tokens come from one of: --token STRING, --token-file PATH ("-" for stdin),
+or --store DSN --key KEY (a directory, "file:///dir", "mem:" or
+"postgres://..."). Tokens hold no credentials; each command uses the
+cloud's standard credential chain unless --no-auth is given.
+
+` + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetIn(a.stdin)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+	})
+	root.AddCommand(
+		a.beginCmd("azure"), a.beginCmd("rest"),
+		a.gcpCmd(), a.awsCmd(),
+		a.statusCmd(), a.waitCmd(), a.cancelCmd(),
+		a.tokenCmd(), a.waitersCmd(), a.demoCmd(),
+	)
+	return root
+}
+
+// oneLine keeps an error message to one line for CI logs.
+func oneLine(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r == '\n' || r == '\r' {
+			r = ' '
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}

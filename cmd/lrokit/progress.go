@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/lrokit/lrokit/poller"
+	"github.com/lrokit/lrokit/resume"
+)
+
+func stderrIsTerminal() bool { return term.IsTerminal(int(os.Stderr.Fd())) }
+
+// progress reports a wait on stderr: a live bar on a terminal, timestamped
+// lines otherwise, or JSON lines for log processors.
+type progress struct {
+	mode  string
+	w     io.Writer
+	p     *resume.Poller
+	start time.Time
+	bar   *progressbar.ProgressBar
+	now   func() time.Time
+}
+
+func (a *app) newProgress(mode string, p *resume.Poller) *progress {
+	if mode == "auto" {
+		mode = "plain"
+		if a.isTerminal != nil && a.isTerminal() {
+			mode = "bar"
+		}
+	}
+	pr := &progress{mode: mode, w: a.stderr, p: p, start: time.Now(), now: time.Now}
+	if mode == "bar" {
+		pr.bar = progressbar.NewOptions(100,
+			progressbar.OptionSetWriter(a.stderr),
+			progressbar.OptionSetWidth(20),
+			progressbar.OptionShowElapsedTimeOnFinish(),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionSetDescription(p.Provider+" "+p.Kind+" waiting"),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	return pr
+}
+
+func (pr *progress) describe(obs poller.Observation) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", pr.p.Provider, obs.Status)
+	if obs.Detail != "" && !strings.EqualFold(obs.Detail, string(obs.Status)) {
+		fmt.Fprintf(&b, " (%s)", obs.Detail)
+	}
+	if obs.Progress >= 0 {
+		fmt.Fprintf(&b, " %.0f%%", obs.Progress)
+	}
+	fmt.Fprintf(&b, " · %d polls · running %s", pr.p.Polls(), pr.now().Sub(pr.p.Created()).Round(time.Second))
+	if !obs.Status.Terminal() {
+		fmt.Fprintf(&b, " · next poll in %s", time.Until(pr.p.NextPollAt()).Round(time.Second))
+	}
+	return b.String()
+}
+
+func (pr *progress) update(obs poller.Observation) {
+	switch pr.mode {
+	case "bar":
+		pr.bar.Describe(pr.describe(obs))
+		if obs.Progress >= 0 {
+			_ = pr.bar.Set(int(obs.Progress))
+		}
+	case "json":
+		line := struct {
+			Time     time.Time     `json:"time"`
+			Provider string        `json:"provider"`
+			Kind     string        `json:"kind"`
+			Status   poller.Status `json:"status"`
+			Detail   string        `json:"detail,omitempty"`
+			Progress *float64      `json:"progress,omitempty"`
+			Polls    int           `json:"polls"`
+			NextPoll *time.Time    `json:"next_poll,omitempty"`
+		}{Time: pr.now().UTC(), Provider: pr.p.Provider, Kind: pr.p.Kind, Status: obs.Status, Detail: obs.Detail, Polls: pr.p.Polls()}
+		if obs.Progress >= 0 {
+			v := obs.Progress
+			line.Progress = &v
+		}
+		if !obs.Status.Terminal() {
+			n := pr.p.NextPollAt().UTC()
+			line.NextPoll = &n
+		}
+		_ = writeJSON(pr.w, line)
+	default:
+		fmt.Fprintf(pr.w, "%s %s\n", pr.now().UTC().Format(time.RFC3339), pr.describe(obs))
+	}
+}
+
+// note reports an event that is not a poll (a stall).
+func (pr *progress) note(msg string) {
+	switch pr.mode {
+	case "json":
+		_ = writeJSON(pr.w, map[string]string{"time": pr.now().UTC().Format(time.RFC3339), "note": msg})
+	case "bar":
+		pr.bar.Describe(msg)
+	default:
+		fmt.Fprintf(pr.w, "%s %s\n", pr.now().UTC().Format(time.RFC3339), msg)
+	}
+}
+
+func (pr *progress) close() {
+	if pr.bar != nil {
+		_ = pr.bar.Finish()
+		pr.bar = nil
+		pr.mode = "plain"
+	}
+}

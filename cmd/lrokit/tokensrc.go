@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/lrokit/lrokit/persist"
+	"github.com/lrokit/lrokit/poller"
+)
+
+// sealKeyEnv names the environment variable holding an HMAC key: when set,
+// tokens are sealed when written and must be sealed when read.
+const sealKeyEnv = "LROKIT_SEAL_KEY"
+
+func sealKey() []byte {
+	if k := os.Getenv(sealKeyEnv); k != "" {
+		return []byte(k)
+	}
+	return nil
+}
+
+// tokenSource is TOKEN-SOURCE: --token, --token-file or --store + --key.
+type tokenSource struct {
+	token, file, store, key string
+}
+
+func (s *tokenSource) register(fs *pflag.FlagSet) {
+	fs.StringVar(&s.token, "token", "", "the resume token itself")
+	fs.StringVar(&s.file, "token-file", "", `a file holding the token ("-" for stdin); written back after every poll`)
+	fs.StringVar(&s.store, "store", "", `a token store: a directory, "file:///dir", "mem:" or "postgres://..."`)
+	fs.StringVar(&s.key, "key", "", "the operation's key in --store")
+}
+
+// check validates that exactly one source is named.
+func (s *tokenSource) check(required bool) error {
+	n := 0
+	for _, set := range []bool{s.token != "", s.file != "", s.store != ""} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n > 1:
+		return usageErr("give only one of --token, --token-file, --store")
+	case n == 0 && required:
+		return usageErr("name the token: --token STRING, --token-file PATH or --store DSN --key KEY")
+	case (s.store != "") != (s.key != ""):
+		return usageErr("--store and --key go together")
+	}
+	return nil
+}
+
+// load reads the token.
+func (s *tokenSource) load(ctx context.Context, stdin io.Reader) (string, error) {
+	switch {
+	case s.token != "":
+		return s.token, nil
+	case s.file == "-":
+		b, err := io.ReadAll(io.LimitReader(stdin, poller.MaxTokenSize+1))
+		if err != nil {
+			return "", usageErr("reading the token from stdin: %v", err)
+		}
+		return string(b), nil
+	case s.file != "":
+		f, err := os.Open(s.file)
+		if err != nil {
+			return "", usageErr("reading the token file: %v", err)
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, poller.MaxTokenSize+1))
+		if err != nil {
+			return "", usageErr("reading the token file: %v", err)
+		}
+		return string(b), nil
+	case s.store != "":
+		st, err := openStore(ctx, s.store)
+		if err != nil {
+			return "", err
+		}
+		defer closeStore(st)
+		r, err := st.Get(ctx, s.key)
+		if errors.Is(err, persist.ErrNotFound) {
+			return "", usageErr("no token under key %q in the store", s.key)
+		}
+		if err != nil {
+			return "", withCode(exitUsage, fmt.Errorf("reading key %q from the store: %w", s.key, err))
+		}
+		return r.Token, nil
+	}
+	return "", usageErr("no token source")
+}
+
+// writable reports whether save has somewhere to write.
+func (s *tokenSource) writable() bool { return (s.file != "" && s.file != "-") || s.store != "" }
+
+// saveFile writes the token atomically to the token file.
+func (s *tokenSource) saveFile(token string) error {
+	return writeFileAtomic(s.file, []byte(token+"\n"))
+}
+
+func openStore(ctx context.Context, dsn string) (persist.Store, error) {
+	st, err := persist.Open(ctx, dsn)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("opening the store: %w", err))
+	}
+	return st, nil
+}
+
+func closeStore(st persist.Store) {
+	if c, ok := st.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+// writeFileAtomic replaces path with data so that a reader (or a crash)
+// sees the old or the new content, never a torn one.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// output is where begin/adopt put a new token: stdout, --token-file, or
+// --store + --key.
+type output struct {
+	file, store, key string
+	labels           []string
+}
+
+func (o *output) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.file, "token-file", "", "write the token to this file instead of stdout")
+	fs.StringVar(&o.store, "store", "", `save the token in this store ("file:///dir", a directory, "mem:", "postgres://...")`)
+	fs.StringVar(&o.key, "key", "", "the operation's key in --store")
+	fs.StringArrayVar(&o.labels, "label", nil, "a label k=v for the stored record (repeatable)")
+}
+
+func (o *output) check() error {
+	if (o.store != "") != (o.key != "") {
+		return usageErr("--store and --key go together")
+	}
+	if o.store != "" && o.file != "" {
+		return usageErr("give --token-file or --store, not both")
+	}
+	for _, l := range o.labels {
+		if !strings.Contains(l, "=") {
+			return usageErr("--label wants k=v, got %q", l)
+		}
+	}
+	return nil
+}
+
+func (o *output) labelMap() map[string]string {
+	if len(o.labels) == 0 {
+		return nil
+	}
+	m := map[string]string{}
+	for _, l := range o.labels {
+		k, v, _ := strings.Cut(l, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// source returns the token source that reads back what o wrote.
+func (o *output) source() tokenSource {
+	return tokenSource{file: o.file, store: o.store, key: o.key}
+}

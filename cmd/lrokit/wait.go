@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lrokit/lrokit/persist"
+	"github.com/lrokit/lrokit/poller"
+	"github.com/lrokit/lrokit/resume"
+)
+
+// opener resumes a token into a poller; tests and the demo replace it.
+type opener func(ctx context.Context, token string) (*resume.Poller, error)
+
+// resumer returns the opener for the given auth flags.
+func (a *app) resumer(au *auth, popts poller.Options) opener {
+	popts.Clock = a.clock
+	return func(ctx context.Context, token string) (*resume.Poller, error) {
+		c, err := au.clients(ctx, token, popts)
+		if err != nil {
+			return nil, err
+		}
+		return resume.Any(ctx, token, c)
+	}
+}
+
+// open checks the token source, reads the token and resumes it.
+func (a *app) open(ctx context.Context, src *tokenSource, au *auth, popts poller.Options) (*resume.Poller, error) {
+	if err := src.check(true); err != nil {
+		return nil, err
+	}
+	token, err := src.load(ctx, a.stdin)
+	if err != nil {
+		return nil, err
+	}
+	return a.resumer(au, popts)(ctx, token)
+}
+
+func (a *app) statusCmd() *cobra.Command {
+	var src tokenSource
+	var au auth
+	cmd := &cobra.Command{
+		Use:   "status TOKEN-SOURCE",
+		Short: "Poll once and print the state as one JSON line",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := a.open(ctx, &src, &au, poller.Options{SealKey: sealKey()})
+			if err != nil {
+				return err
+			}
+			obs, err := p.Poll(ctx)
+			if err != nil {
+				return withCode(exitPollError, err)
+			}
+			if err := a.saveToken(ctx, &src, p); err != nil {
+				return err
+			}
+			return writeJSON(a.stdout, statusLine(p, obs))
+		},
+	}
+	src.register(cmd.Flags())
+	au.register(cmd.Flags())
+	return cmd
+}
+
+// statusJSON is the one-line state `status` prints.
+type statusJSON struct {
+	Provider string        `json:"provider"`
+	Kind     string        `json:"kind"`
+	Status   poller.Status `json:"status"`
+	Detail   string        `json:"detail,omitempty"`
+	Progress *float64      `json:"progress,omitempty"`
+	Polls    int           `json:"polls"`
+	NextPoll *time.Time    `json:"next_poll,omitempty"`
+	Error    *errorJSON    `json:"error,omitempty"`
+}
+
+type errorJSON struct {
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+}
+
+func statusLine(p *resume.Poller, obs poller.Observation) statusJSON {
+	s := statusJSON{Provider: p.Provider, Kind: p.Kind, Status: obs.Status, Detail: obs.Detail, Polls: p.Polls()}
+	if obs.Progress >= 0 {
+		pr := obs.Progress
+		s.Progress = &pr
+	}
+	if !obs.Status.Terminal() {
+		n := p.NextPollAt().UTC()
+		s.NextPoll = &n
+	}
+	s.Error = errJSON(obs.Err)
+	return s
+}
+
+func errJSON(err error) *errorJSON {
+	if err == nil {
+		return nil
+	}
+	var oe *poller.OperationError
+	if errors.As(err, &oe) {
+		msg := oe.Message
+		if msg == "" {
+			msg = oe.Error()
+		}
+		return &errorJSON{Code: oe.Code, Message: msg}
+	}
+	return &errorJSON{Message: err.Error()}
+}
+
+func (a *app) waitCmd() *cobra.Command {
+	var src tokenSource
+	var au auth
+	var w waitFlags
+	cmd := &cobra.Command{
+		Use:   "wait TOKEN-SOURCE",
+		Short: "Poll until the operation finishes; print the result as JSON",
+		Long: `wait polls until the operation reaches a terminal state and prints
+{"status":..., "detail":..., "result":...} on stdout. With --token-file or
+--store it writes the updated token back after every poll, so a wait that is
+killed, interrupted or timed out continues where it was when run again.
+
+` + exitCodesHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := w.check(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			p, err := a.open(ctx, &src, &au, w.options())
+			if err != nil {
+				return err
+			}
+			return a.wait(ctx, p, &src, w)
+		},
+	}
+	src.register(cmd.Flags())
+	au.register(cmd.Flags())
+	w.register(cmd)
+	return cmd
+}
+
+type waitFlags struct {
+	timeout    time.Duration
+	progress   string
+	floor, cap time.Duration
+}
+
+func (w *waitFlags) register(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&w.timeout, "timeout", 0, "stop waiting after this long (exit 4, token saved); 0 waits until done")
+	cmd.Flags().StringVar(&w.progress, "progress", "auto", "progress on stderr: auto, bar, plain or json")
+	cmd.Flags().DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; an AWS waiter's own minimum)")
+	cmd.Flags().DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
+}
+
+// options are the poller options the flags ask for.
+func (w *waitFlags) options() poller.Options {
+	return poller.Options{SealKey: sealKey(), Policy: poller.Policy{Floor: w.floor, Cap: w.cap}}
+}
+
+func (w *waitFlags) check() error {
+	if w.floor < 0 || w.cap < 0 || w.timeout < 0 {
+		return usageErr("--timeout, --poll-floor and --poll-cap must not be negative")
+	}
+	switch w.progress {
+	case "auto", "bar", "plain", "json":
+		return nil
+	}
+	return usageErr("--progress must be auto, bar, plain or json, not %q", w.progress)
+}
+
+// resultJSON is what wait prints on stdout when the wait ends.
+type resultJSON struct {
+	Status poller.Status   `json:"status"`
+	Detail string          `json:"detail,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  *errorJSON      `json:"error,omitempty"`
+	Token  string          `json:"token,omitempty"`
+}
+
+// wait runs the wait loop, saving the token after every poll, and prints
+// the final JSON.
+func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w waitFlags) error {
+	if w.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, w.timeout)
+		defer cancel()
+	}
+	prog := a.newProgress(w.progress, p)
+	defer prog.close()
+
+	save, closeSave, err := a.tokenSaver(ctx, src, p)
+	if err != nil {
+		return err
+	}
+	defer closeSave()
+
+	res, werr := p.Wait(ctx, &poller.WaitOptions{
+		OnPoll: func(obs poller.Observation) {
+			prog.update(obs)
+			if err := save(); err != nil {
+				fmt.Fprintln(a.stderr, "lrokit: saving the token:", oneLine(err.Error()))
+			}
+		},
+		OnStall: func(obs poller.Observation, d time.Duration) {
+			prog.note(fmt.Sprintf("no change for %s (still %s)", d.Round(time.Second), obs.Status))
+		},
+		StallAfter: 30 * time.Minute,
+	})
+	prog.close()
+	last := p.Last()
+	out := resultJSON{Status: last.Status, Detail: last.Detail}
+	var we *poller.WaitError
+	switch {
+	case werr == nil:
+		out.Result = res
+	case errors.As(werr, &we):
+		// Interrupted or timed out: the token is saved for the next run.
+		if src.writable() {
+			if err := a.saveRaw(context.WithoutCancel(ctx), src, we.Token, p); err != nil {
+				fmt.Fprintln(a.stderr, "lrokit: saving the token:", oneLine(err.Error()))
+			}
+		} else {
+			out.Token = we.Token
+		}
+		if out.Status == "" {
+			out.Status = poller.StatusRunning
+		}
+		out.Error = &errorJSON{Message: oneLine(we.Error())}
+	default:
+		out.Error = errJSON(werr)
+	}
+	_ = save()
+	if err := writeJSON(a.stdout, out); err != nil {
+		return err
+	}
+	return werr
+}
+
+// tokenSaver returns a function that writes the poller's current token back
+// to where it came from (nothing for --token).
+func (a *app) tokenSaver(ctx context.Context, src *tokenSource, p *resume.Poller) (func() error, func(), error) {
+	switch {
+	case src.store != "":
+		st, err := openStore(ctx, src.store)
+		if err != nil {
+			return nil, nil, err
+		}
+		tr, err := persist.Track(context.WithoutCancel(ctx), st, src.key, p, nil)
+		if err != nil {
+			closeStore(st)
+			return nil, nil, fmt.Errorf("saving the token to the store: %w", err)
+		}
+		return func() error { return tr.Save(context.WithoutCancel(ctx)) }, func() { closeStore(st) }, nil
+	case src.file != "" && src.file != "-":
+		return func() error {
+			tok, err := p.ResumeToken()
+			if err != nil {
+				return err
+			}
+			return src.saveFile(tok)
+		}, func() {}, nil
+	}
+	return func() error { return nil }, func() {}, nil
+}
+
+// saveToken writes p's token back to src after a single poll.
+func (a *app) saveToken(ctx context.Context, src *tokenSource, p *resume.Poller) error {
+	save, done, err := a.tokenSaver(ctx, src, p)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return save()
+}
+
+// saveRaw writes a given token (a WaitError's) back to src.
+func (a *app) saveRaw(ctx context.Context, src *tokenSource, token string, p *resume.Poller) error {
+	switch {
+	case src.store != "":
+		st, err := openStore(ctx, src.store)
+		if err != nil {
+			return err
+		}
+		defer closeStore(st)
+		r, err := st.Get(ctx, src.key)
+		if err != nil {
+			return err
+		}
+		r.Token, r.Status, r.Detail = token, p.Last().Status, p.Last().Detail
+		_, err = st.Put(ctx, r)
+		return err
+	case src.file != "" && src.file != "-":
+		return src.saveFile(token)
+	}
+	return nil
+}
+
+func (a *app) cancelCmd() *cobra.Command {
+	var src tokenSource
+	var au auth
+	cmd := &cobra.Command{
+		Use:   "cancel TOKEN-SOURCE",
+		Short: "Ask the provider to cancel the operation",
+		Long: `cancel asks the provider to cancel the operation; cancellation is a request,
+so follow it with "lrokit wait" to learn the outcome. Operations the provider
+cannot cancel give exit 5 with a message saying so.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := a.open(ctx, &src, &au, poller.Options{SealKey: sealKey()})
+			if err != nil {
+				return err
+			}
+			if err := p.Cancel(ctx); err != nil {
+				return withCode(exitPollError, err)
+			}
+			if err := a.saveToken(ctx, &src, p); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stderr, "lrokit: cancellation requested; run lrokit wait to learn the outcome")
+			return nil
+		},
+	}
+	src.register(cmd.Flags())
+	au.register(cmd.Flags())
+	return cmd
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// jsonField returns a string field of a JSON object, or "".
+func jsonField(obj json.RawMessage, name string) string {
+	var m map[string]any
+	if json.Unmarshal(obj, &m) != nil {
+		return ""
+	}
+	s, _ := m[name].(string)
+	return s
+}
