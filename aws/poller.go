@@ -254,6 +254,21 @@ func newOperation(w Waiter, cfg awssdk.Config, st tokenState, in any, clock poll
 	return &operation{w: w, cfg: cfg, describe: w.bind(cfg), in: in, st: st, clock: clockOf(clock)}
 }
 
+// Host returns the endpoint's host, or the service's regional host
+// (poller.Locator).
+func (o *operation) Host() string {
+	if o.st.Endpoint != "" {
+		if u, err := url.Parse(o.st.Endpoint); err == nil && u.Host != "" {
+			return u.Host
+		}
+	}
+	service, _, _ := strings.Cut(o.w.name, ".")
+	return service + "." + o.st.Region + ".amazonaws.com"
+}
+
+// OperationType returns the waiter's name (poller.Locator).
+func (o *operation) OperationType() string { return o.w.name }
+
 func (o *operation) asOperation() poller.Operation {
 	if o.w.cancel != nil {
 		return cancelableOperation{o}

@@ -301,6 +301,23 @@ func (o *computeOperation) Token() (poller.Token, error) {
 }
 
 // Name is the operation's relative resource path.
+// Host returns the Compute API's host (poller.Locator).
+func (o *computeOperation) Host() string {
+	if h := endpointHost(o.state.Endpoint); h != "" {
+		return h
+	}
+	return "compute.googleapis.com"
+}
+
+// OperationType returns "compute" and the operation's type once a poll
+// reported it ("compute insert") (poller.Locator).
+func (o *computeOperation) OperationType() string {
+	if last := o.lastOperation(); last != nil && last.OperationType != "" {
+		return "compute " + last.OperationType
+	}
+	return "compute"
+}
+
 func (o *computeOperation) Name() string {
 	s := o.state
 	switch {

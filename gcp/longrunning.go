@@ -179,6 +179,19 @@ func (o *operation[T]) Token() (poller.Token, error) {
 // Name is the operation's resource name.
 func (o *operation[T]) Name() string { return o.name }
 
+// Host returns the API endpoint's host, or "" for the client's default
+// (poller.Locator).
+func (o *operation[T]) Host() string { return endpointHost(o.endpoint) }
+
+// OperationType returns "operations", qualified by the API's host when known
+// (poller.Locator): operation names do not say what kind of work they track.
+func (o *operation[T]) OperationType() string {
+	if h := endpointHost(o.endpoint); h != "" {
+		return "operations@" + h
+	}
+	return "operations"
+}
+
 // Cancel calls Operations.CancelOperation, bounded by the poll timeout when
 // ctx has no deadline. Cancellation is best effort (AIP-151): keep polling
 // to learn whether the operation ends CANCELLED.

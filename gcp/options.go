@@ -183,6 +183,22 @@ func IsGoogleEndpoint(endpoint string) bool {
 	return h == "googleapis.com" || strings.HasSuffix(h, ".googleapis.com")
 }
 
+// endpointHost is an endpoint's host name without scheme, port or path.
+func endpointHost(ep string) string {
+	if ep == "" {
+		return ""
+	}
+	raw := ep
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
 // endpointOf picks the endpoint a resumed poller records: the caller's when
 // set (it must match the token's), else the token's.
 func endpointOf(tokenEP, optsEP string) (string, error) {

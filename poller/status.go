@@ -102,3 +102,16 @@ type Canceler interface {
 type Namer interface {
 	Name() string
 }
+
+// Locator is implemented by operations that can say where their polls go and
+// what kind of operation they are. Schedulers use the host as the unit of
+// rate limiting and the type to learn typical durations.
+type Locator interface {
+	// Host is the host polls go to: "management.azure.com",
+	// "container.googleapis.com", "cloudformation.eu-west-1.amazonaws.com".
+	Host() string
+	// OperationType names the kind of operation within its provider:
+	// "PUT Microsoft.ContainerService/managedClusters",
+	// "cloudformation.StackCreateComplete".
+	OperationType() string
+}

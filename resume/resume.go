@@ -133,14 +133,25 @@ func (p *Poller) Wait(ctx context.Context, opts *poller.WaitOptions) (json.RawMe
 // Result returns the final result as JSON once the operation succeeded.
 func (p *Poller) Result(ctx context.Context) (json.RawMessage, error) { return p.result(ctx) }
 
-// Host returns the host the operation is polled on, for per-host rate
-// limits: the polling URL's host for Azure and REST, the API endpoint for
-// Google, the service and region for AWS. It falls back to the provider.
+// Host returns the host the operation is polled on, the unit of per-host
+// rate limits: the polling URL's host for Azure and REST, the API endpoint
+// for Google, the service's regional endpoint for AWS. It falls back to the
+// provider's name.
 func (p *Poller) Host() string {
-	if h, ok := p.core.Operation().(interface{ Host() string }); ok && h.Host() != "" {
-		return h.Host()
+	if l, ok := p.core.Operation().(poller.Locator); ok && l.Host() != "" {
+		return l.Host()
 	}
 	return p.Provider
+}
+
+// Type names the kind of operation, provider first, for learned durations:
+// "azure PUT Microsoft.ContainerService/managedClusters",
+// "aws cloudformation.StackCreateComplete".
+func (p *Poller) Type() string {
+	if l, ok := p.core.Operation().(poller.Locator); ok && l.OperationType() != "" {
+		return p.Provider + " " + l.OperationType()
+	}
+	return p.Provider + " " + p.Kind
 }
 
 // Any returns a poller for whichever provider token names, built on the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,14 +113,15 @@ func TestAnyResumesEveryProvider(t *testing.T) {
 			return ops.NewClient(ctx)
 		},
 	}
+	host := func(u string) string { return strings.TrimPrefix(u, "http://") }
 	tests := []struct {
-		name, token, provider, want string
+		name, token, provider, want, host, typ string
 	}{
-		{"azure", azureToken, "azure", `"provisioningState":"Succeeded"`},
-		{"rest", restToken, "rest", `"provisioningState":"Succeeded"`},
-		{"gcp longrunning", gcpToken, "gcp", `"c1"`},
-		{"gcp compute", computeToken, "gcp", `"DONE"`},
-		{"aws", awsToken, "aws", `CREATE_COMPLETE`},
+		{"azure", azureToken, "azure", `"provisioningState":"Succeeded"`, host(arm.URL()), "azure PUT Microsoft.Test/things"},
+		{"rest", restToken, "rest", `"provisioningState":"Succeeded"`, host(restSrv.URL()), "rest PUT Microsoft.Test/things"},
+		{"gcp longrunning", gcpToken, "gcp", `"c1"`, "127.0.0.1", "gcp operations@127.0.0.1"},
+		{"gcp compute", computeToken, "gcp", `"DONE"`, "compute.googleapis.com", "gcp compute"},
+		{"aws", awsToken, "aws", `CREATE_COMPLETE`, host(fake.URL()), "aws cloudformation.StackCreateComplete"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,7 +136,8 @@ func TestAnyResumesEveryProvider(t *testing.T) {
 			again, err := p.Result(ctx)
 			require.NoError(t, err)
 			assert.JSONEq(t, string(res), string(again))
-			assert.NotEmpty(t, p.Host())
+			assert.Equal(t, tt.host, p.Host())
+			assert.Equal(t, tt.typ, p.Type())
 			_, err = p.ResumeToken()
 			require.NoError(t, err)
 		})

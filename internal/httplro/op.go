@@ -170,6 +170,56 @@ func (o *Op) Name() string {
 	return o.st.Method + " " + Redact(u)
 }
 
+// Host returns the host polls go to (poller.Locator).
+func (o *Op) Host() string {
+	if o.poll != nil {
+		return o.poll.Host
+	}
+	if o.orig != nil {
+		return o.orig.Host
+	}
+	return ""
+}
+
+// OperationType returns the method and, for Azure Resource Manager URLs,
+// the resource type ("PUT Microsoft.ContainerService/managedClusters"), or
+// else the host (poller.Locator).
+func (o *Op) OperationType() string {
+	u := o.orig
+	if u == nil {
+		u = o.poll
+	}
+	if u == nil {
+		return o.st.Method
+	}
+	what := armResourceType(u.Path)
+	if what == "" {
+		what = u.Host
+	}
+	return strings.TrimSpace(o.st.Method + " " + what)
+}
+
+// armResourceType reads an ARM resource path's type:
+// ".../providers/Microsoft.Compute/virtualMachines/vm1/extensions/e1" is
+// "Microsoft.Compute/virtualMachines/extensions".
+func armResourceType(path string) string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	last := -1
+	for i, s := range segs {
+		if strings.EqualFold(s, "providers") && i+1 < len(segs) {
+			last = i
+		}
+	}
+	if last < 0 {
+		return ""
+	}
+	typ := []string{segs[last+1]}
+	for i := last + 2; i < len(segs); i += 2 {
+		typ = append(typ, segs[i])
+	}
+	return strings.Join(typ, "/")
+}
+
 // Token returns the provider, the kind and the state.
 func (o *Op) Token() (poller.Token, error) {
 	b, err := json.Marshal(o.st)
