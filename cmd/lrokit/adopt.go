@@ -11,7 +11,6 @@ import (
 
 	"github.com/lrokit/lrokit/aws"
 	"github.com/lrokit/lrokit/gcp"
-	"github.com/lrokit/lrokit/poller"
 )
 
 // group returns a command that only holds subcommands.
@@ -54,7 +53,7 @@ or --service NAME (expanded to NAME.googleapis.com:443). The token remembers it.
 				return err
 			}
 			defer client.Close()
-			p, err := gcp.FromName[*anypb.Any](name, client, &gcp.Options{Options: poller.Options{SealKey: sealKey()}, Endpoint: endpoint})
+			p, err := gcp.FromName[*anypb.Any](name, client, &gcp.Options{Options: s.w.options(), Endpoint: endpoint})
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -101,7 +100,7 @@ func (a *app) computeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := gcp.AdoptCompute(project, scope, name, svc, &gcp.Options{Options: poller.Options{SealKey: sealKey()}, Endpoint: endpoint})
+			p, err := gcp.AdoptCompute(project, scope, name, svc, &gcp.Options{Options: s.w.options(), Endpoint: endpoint})
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -154,7 +153,7 @@ The waiter keeps AWS's own success and failure rules.
 			if err != nil {
 				return withCode(exitUsage, fmt.Errorf("aws config: %w", err))
 			}
-			p, err := aws.NewPoller[any](cfg, waiter, in, &aws.Options{Options: poller.Options{SealKey: sealKey()}, BaseEndpoint: endpointURL})
+			p, err := aws.NewPoller[any](cfg, waiter, in, &aws.Options{Options: s.w.options(), BaseEndpoint: endpointURL})
 			if err != nil {
 				return withCode(exitUsage, err)
 			}

@@ -358,3 +358,47 @@ func TestAzureTokenForAForeignHostGetsNoCredentials(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "not an Azure domain")
 }
+
+func TestFleetAddListRun(t *testing.T) {
+	srv := awsfake.New()
+	defer srv.Close()
+	srv.Script(awsfake.Stack, "a", awsfake.Statuses("CREATE_IN_PROGRESS", "CREATE_COMPLETE")...)
+	srv.Script(awsfake.Stack, "b", awsfake.Statuses("CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS", "ROLLBACK_COMPLETE")...)
+	store := t.TempDir()
+	adopt := func(stack string) string {
+		r := inProcess(t, nil, "", append([]string{"aws", "adopt", "--waiter", "cloudformation.StackCreateComplete",
+			"--input", `{"StackName":"` + stack + `"}`, "--region", "eu-west-1", "--endpoint-url", srv.URL()}, fast...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		return strings.TrimSpace(r.stdout)
+	}
+	for _, stack := range []string{"a", "b"} {
+		r := inProcess(t, nil, "", "fleet", "add", "--store", store, "--key", "stacks/"+stack, "--token", adopt(stack), "--label", "team=infra")
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	r := inProcess(t, nil, "", "fleet", "add", "--store", store, "--key", "stacks/a", "--token", adopt("a"))
+	assert.Equal(t, exitUsage, r.code, "a key is added once")
+
+	r = inProcess(t, nil, "", "fleet", "ls", "--store", store)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "stacks/a")
+	assert.Contains(t, r.stdout, "stacks/b")
+
+	r = inProcess(t, nil, "", "fleet", "run", "--store", store, "--until-done", "--no-auth", "--poll-floor", "1ms", "--poll-cap", "2ms")
+	require.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.Len(t, lines, 2, "each operation's end is reported once: %q", r.stdout)
+	var ends = map[string]fleetEventJSON{}
+	for _, l := range lines {
+		var ev fleetEventJSON
+		require.NoError(t, json.Unmarshal([]byte(l), &ev))
+		ends[ev.Key] = ev
+	}
+	assert.Equal(t, poller.StatusSucceeded, ends["stacks/a"].Status)
+	assert.Equal(t, poller.StatusFailed, ends["stacks/b"].Status)
+	assert.Equal(t, "aws cloudformation.StackCreateComplete", ends["stacks/a"].Kind)
+
+	r = inProcess(t, nil, "", "fleet", "ls", "--store", store, "--status", "failed")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "stacks/b")
+	assert.NotContains(t, r.stdout, "stacks/a")
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lrokit/lrokit/fleet"
+	"github.com/lrokit/lrokit/persist"
+	"github.com/lrokit/lrokit/poller"
+	"github.com/lrokit/lrokit/resume"
+)
+
+func (a *app) fleetCmd() *cobra.Command {
+	return group("fleet", "Watch many operations from a shared store, across worker processes",
+		a.fleetRunCmd(), a.fleetAddCmd(), a.fleetLsCmd())
+}
+
+// resolver adapts resume.Any to the fleet engine, with clients built from
+// the auth flags for each token's provider.
+func (a *app) resolver(au *auth) fleet.Resolver {
+	return func(ctx context.Context, token string, opts *poller.Options) (fleet.Op, error) {
+		c, err := au.clients(ctx, token, *opts)
+		if err != nil {
+			return fleet.Op{}, err
+		}
+		p, err := resume.Any(ctx, token, c)
+		if err != nil {
+			return fleet.Op{}, err
+		}
+		return fleet.Op{Poller: p, Host: p.Host(), Kind: p.Type()}, nil
+	}
+}
+
+func (a *app) fleetRunCmd() *cobra.Command {
+	var (
+		dsn, owner string
+		workers    int
+		untilDone  bool
+		au         auth
+		verbose    bool
+		w          waitFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "run --store DSN",
+		Short: "Run a fleet worker: poll every unfinished operation in the store",
+		Long: `run polls every unfinished operation in the store — one scheduler, a bounded
+worker pool, per-host rate limits that back off when a host throttles —
+saving each poll's token before the next. Several workers may share one
+PostgreSQL store: each leases a share of the operations, and takes over those
+of a worker that died once its lease expires. SIGTERM or Ctrl-C finishes the
+polls in flight, saves them and releases the leases.
+
+Each operation's end is printed on stdout as one JSON line.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dsn == "" {
+				return usageErr("--store is required")
+			}
+			ctx := cmd.Context()
+			st, err := openStore(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer closeStore(st)
+			level := slog.LevelWarn
+			if verbose {
+				level = slog.LevelInfo
+			}
+			var mu sync.Mutex
+			eng, err := fleet.New(st, a.resolver(&au), &fleet.Options{
+				Owner: owner, Workers: workers, ExitWhenDone: untilDone, SealKey: sealKey(), Clock: a.clock,
+				Policy: poller.Policy{Floor: w.floor, Cap: w.cap},
+				Logger: slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})),
+				OnEvent: func(ev fleet.Event) {
+					if ev.Kind != fleet.EventDone {
+						return
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					_ = writeJSON(a.stdout, fleetEvent(ev))
+				},
+			})
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			if err := eng.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				return withCode(exitPollError, err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dsn, "store", "", `the shared store: a directory, "file:///dir" or "postgres://..."`)
+	f.StringVar(&owner, "owner", "", "this worker's name in leases (default host-pid-random)")
+	f.IntVar(&workers, "workers", 32, "polls in flight at most")
+	f.BoolVar(&untilDone, "until-done", false, "exit once no unfinished operation is left")
+	f.BoolVar(&verbose, "verbose", false, "log claims, throttling and takeovers on stderr")
+	f.DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; an AWS waiter's own minimum)")
+	f.DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
+	au.register(f)
+	return cmd
+}
+
+type fleetEventJSON struct {
+	Key     string        `json:"key"`
+	Status  poller.Status `json:"status"`
+	Detail  string        `json:"detail,omitempty"`
+	Kind    string        `json:"kind,omitempty"`
+	Polls   int           `json:"polls"`
+	Elapsed string        `json:"elapsed"`
+	Error   *errorJSON    `json:"error,omitempty"`
+}
+
+func fleetEvent(ev fleet.Event) fleetEventJSON {
+	out := fleetEventJSON{Key: ev.Key, Status: ev.Obs.Status, Detail: ev.Obs.Detail, Kind: ev.OpKind, Polls: ev.Polls,
+		Elapsed: ev.Elapsed.Round(time.Second).String()}
+	if ev.Err != nil {
+		out.Error = errJSON(ev.Err)
+	} else {
+		out.Error = errJSON(ev.Obs.Err)
+	}
+	return out
+}
+
+func (a *app) fleetAddCmd() *cobra.Command {
+	var dsn, key, token, file string
+	var labels []string
+	cmd := &cobra.Command{
+		Use:   "add --store DSN --key KEY (--token STRING | --token-file PATH)",
+		Short: "Hand an operation's token to the fleet",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dsn == "" || key == "" {
+				return usageErr("--store and --key are required")
+			}
+			src := tokenSource{token: token, file: file}
+			if err := src.check(true); err != nil {
+				return err
+			}
+			out := output{labels: labels}
+			if err := out.check(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			tok, err := src.load(ctx, a.stdin)
+			if err != nil {
+				return err
+			}
+			st, err := openStore(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer closeStore(st)
+			if _, err := fleet.Add(ctx, st, key, strings.TrimSpace(tok), out.labelMap(), sealKey()); err != nil {
+				if errors.Is(err, persist.ErrConflict) {
+					return usageErr("key %q is already in the store", key)
+				}
+				return withCode(exitUsage, err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dsn, "store", "", "the fleet's store")
+	f.StringVar(&key, "key", "", "the operation's key, e.g. deploy/prod/aks")
+	f.StringVar(&token, "token", "", "the resume token")
+	f.StringVar(&file, "token-file", "", `a file holding the token ("-" for stdin)`)
+	f.StringArrayVar(&labels, "label", nil, "a label k=v (repeatable)")
+	return cmd
+}
+
+func (a *app) fleetLsCmd() *cobra.Command {
+	var dsn, prefix, status string
+	cmd := &cobra.Command{
+		Use:   "ls --store DSN",
+		Short: "List the fleet's operations",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dsn == "" {
+				return usageErr("--store is required")
+			}
+			f := persist.Filter{Prefix: prefix}
+			if status != "" {
+				s, ok := poller.ParseStatus(status)
+				if !ok {
+					return usageErr("--status must be NotStarted, Running, Succeeded, Failed or Canceled")
+				}
+				f.Status = []poller.Status{s}
+			}
+			ctx := cmd.Context()
+			st, err := openStore(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer closeStore(st)
+			recs, err := fleet.List(ctx, st, f)
+			if err != nil {
+				return withCode(exitPollError, err)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KEY\tPROVIDER\tSTATUS\tDETAIL\tLEASE\tUPDATED")
+			for _, r := range recs {
+				lease := "-"
+				if r.Lease.Owner != "" {
+					lease = r.Lease.Owner
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key, r.Provider, r.Status, r.Detail, lease, r.Updated.UTC().Format(time.RFC3339))
+			}
+			return tw.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dsn, "store", "", "the fleet's store")
+	f.StringVar(&prefix, "prefix", "", "only keys with this prefix")
+	f.StringVar(&status, "status", "", "only operations with this status")
+	return cmd
+}
