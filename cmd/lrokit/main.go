@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -146,7 +147,12 @@ cloud's standard credential chain unless --no-auth is given.
 	return root
 }
 
-// oneLine keeps an error message to one line for CI logs.
+// queryString matches the query of a URL inside a message: SAS signatures
+// and other secrets travel there, so messages never show it.
+var queryString = regexp.MustCompile(`(https?://[^\s?#"'<>]+)\?[^\s"'<>]*`)
+
+// oneLine keeps an error message to one line for CI logs, without URL
+// query strings.
 func oneLine(s string) string {
 	out := make([]rune, 0, len(s))
 	for _, r := range s {
@@ -155,5 +161,5 @@ func oneLine(s string) string {
 		}
 		out = append(out, r)
 	}
-	return string(out)
+	return queryString.ReplaceAllString(string(out), "$1?…")
 }

@@ -402,3 +402,14 @@ func TestFleetAddListRun(t *testing.T) {
 	assert.Contains(t, r.stdout, "stacks/b")
 	assert.NotContains(t, r.stdout, "stacks/a")
 }
+
+func TestMessagesNeverShowQueryStrings(t *testing.T) {
+	assert.Equal(t, "PUT https://h.example/x?… failed: 403", oneLine("PUT https://h.example/x?sig=SECRET&se=1 failed:\n403"))
+	srv := armfake.New()
+	defer srv.Close()
+	srv.Handle(http.MethodPut, resourcePath, armfake.Error(http.StatusForbidden, "AuthorizationFailed", "no"))
+	r := inProcess(t, nil, "", "rest", "begin", "--method", "PUT", "--url", srv.URL()+resourcePath+"?sig=SECRET", "--no-auth")
+	assert.Equal(t, exitFailed, r.code)
+	assert.Contains(t, r.stderr, "/subscriptions/s/resourceGroups/rg", "the message names the operation")
+	assert.NotContains(t, r.stderr, "SECRET")
+}
