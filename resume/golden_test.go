@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	lroauto "cloud.google.com/go/longrunning/autogen"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
-	lroauto "cloud.google.com/go/longrunning/autogen"
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
