@@ -99,21 +99,10 @@ func AdoptCompute(project, scope, name string, svc *compute.Service, opts *Optio
 // Compute poller of this package (kind "compute"), with the caller's
 // service. It does not poll before the token's next-poll time.
 func ResumeCompute(token string, svc *compute.Service, opts *Options) (*poller.Poller[*compute.Operation], error) {
-	var key []byte
-	if opts != nil {
-		key = opts.SealKey
-	}
 	var st computeState
-	tok, err := decodeToken(token, key, KindCompute, &st)
+	tok, ro, err := decodeResume(token, opts, KindCompute, &st)
 	if err != nil {
-		return nil, fmt.Errorf("gcp: %w", err)
-	}
-	var ro Options
-	if opts != nil {
-		ro = *opts
-	}
-	if ro.Endpoint, err = endpointOf(st.Endpoint, ro.Endpoint); err != nil {
-		return nil, fmt.Errorf("gcp: %w", err)
+		return nil, err
 	}
 	o, po, err := newComputeOperation(st, svc, &ro)
 	if err != nil {

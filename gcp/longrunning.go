@@ -58,21 +58,10 @@ func FromName[T proto.Message](name string, client *lroauto.OperationsClient, op
 // this package (kind "longrunning"), in any process, with the caller's
 // client. It does not poll before the token's next-poll time.
 func Resume[T proto.Message](token string, client *lroauto.OperationsClient, opts *Options) (*poller.Poller[T], error) {
-	var key []byte
-	if opts != nil {
-		key = opts.SealKey
-	}
 	var st lroState
-	tok, err := decodeToken(token, key, KindLongrunning, &st)
+	tok, ro, err := decodeResume(token, opts, KindLongrunning, &st)
 	if err != nil {
-		return nil, fmt.Errorf("gcp: %w", err)
-	}
-	var ro Options
-	if opts != nil {
-		ro = *opts
-	}
-	if ro.Endpoint, err = endpointOf(st.Endpoint, ro.Endpoint); err != nil {
-		return nil, fmt.Errorf("gcp: %w", err)
+		return nil, err
 	}
 	o, po, err := newOperation[T](st.Name, client, &ro)
 	if err != nil {

@@ -183,6 +183,30 @@ func IsGoogleEndpoint(endpoint string) bool {
 	return h == "googleapis.com" || strings.HasSuffix(h, ".googleapis.com")
 }
 
+// resumeState is the adapter state of a token of either kind.
+type resumeState interface {
+	validate() error
+	endpoint() string
+}
+
+// decodeResume reads an untrusted token of kind into st and returns it with
+// the options a resumed poller uses: the caller's, with the token's endpoint
+// (a different one is refused).
+func decodeResume(token string, opts *Options, kind string, st resumeState) (poller.Token, Options, error) {
+	var ro Options
+	if opts != nil {
+		ro = *opts
+	}
+	tok, err := decodeToken(token, ro.SealKey, kind, st)
+	if err != nil {
+		return poller.Token{}, ro, fmt.Errorf("gcp: %w", err)
+	}
+	if ro.Endpoint, err = endpointOf(st.endpoint(), ro.Endpoint); err != nil {
+		return poller.Token{}, ro, fmt.Errorf("gcp: %w", err)
+	}
+	return tok, ro, nil
+}
+
 // endpointHost is an endpoint's host name without scheme, port or path.
 func endpointHost(ep string) string {
 	if ep == "" {
@@ -222,6 +246,8 @@ type lroState struct {
 	Endpoint string `json:"endpoint,omitempty"`
 }
 
+func (s lroState) endpoint() string { return s.Endpoint }
+
 func (s lroState) validate() error {
 	if err := validOperationName(s.Name); err != nil {
 		return err
@@ -238,6 +264,8 @@ type computeState struct {
 	Name     string `json:"name"`
 	Endpoint string `json:"endpoint,omitempty"`
 }
+
+func (s computeState) endpoint() string { return s.Endpoint }
 
 func (s computeState) validate() error {
 	if err := validComputeField("project", s.Project); err != nil {

@@ -73,23 +73,9 @@ func (pr *progress) update(obs poller.Observation) {
 		}
 	case "json":
 		line := struct {
-			Time     time.Time     `json:"time"`
-			Provider string        `json:"provider"`
-			Kind     string        `json:"kind"`
-			Status   poller.Status `json:"status"`
-			Detail   string        `json:"detail,omitempty"`
-			Progress *float64      `json:"progress,omitempty"`
-			Polls    int           `json:"polls"`
-			NextPoll *time.Time    `json:"next_poll,omitempty"`
-		}{Time: pr.now().UTC(), Provider: pr.p.Provider, Kind: pr.p.Kind, Status: obs.Status, Detail: obs.Detail, Polls: pr.p.Polls()}
-		if obs.Progress >= 0 {
-			v := obs.Progress
-			line.Progress = &v
-		}
-		if !obs.Status.Terminal() {
-			n := pr.p.NextPollAt().UTC()
-			line.NextPoll = &n
-		}
+			Time time.Time `json:"time"`
+			statusJSON
+		}{pr.now().UTC(), statusLine(pr.p, obs)}
 		_ = writeJSON(pr.w, line)
 	default:
 		fmt.Fprintf(pr.w, "%s %s\n", pr.now().UTC().Format(time.RFC3339), pr.describe(obs))
