@@ -23,10 +23,13 @@ type Metrics struct {
 	// Slowdown (duration+lag)/duration.
 	SlowMean, SlowP99 float64
 	Throttled         int // 429 answers provoked
-	Errors5xx         int // 503 answers met
-	Abandoned         int // waits that ended without seeing completion
-	CPU               time.Duration
-	HeapPeak          uint64
+	// ThrottledAdapted counts the 429s a host sent later than AdaptWindow
+	// after its first one: those a client that adapts should no longer get.
+	ThrottledAdapted int
+	Errors5xx        int // 503 answers met
+	Abandoned        int // waits that ended without seeing completion
+	CPU              time.Duration
+	HeapPeak         uint64
 	// LimitAbs and LimitRel are the limit's requests per operation at this
 	// strategy's own p99 absolute and relative lag; XLimitAbs, XLimitRel and
 	// XOracle are ReqMean divided by them and by the oracle's 1.
@@ -50,11 +53,31 @@ func quantile[T int32 | float64 | time.Duration](s []T, q float64) T {
 	return s[rank(len(s), q)]
 }
 
+// AdaptWindow is how long after a host's first 429 a client may still be
+// learning its limit: twice the fleet engine's default Recovery (the time
+// its rate takes to climb from zero to nominal), time enough for several
+// halvings of the rate and one climb back to below the throttled rate.
+const AdaptWindow = 2 * time.Minute
+
+// throttledAfterAdapting counts the 429s of each host later than
+// AdaptWindow after its first.
+func throttledAfterAdapting(perHost [][]time.Duration) int {
+	n := 0
+	for _, ts := range perHost {
+		for _, t := range ts {
+			if t > ts[0]+AdaptWindow {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // Measure turns a run into metrics.
 func Measure(scenario string, r *Run) Metrics {
 	e := r.Env
 	m := Metrics{Scenario: scenario, Strategy: r.Strategy, Ops: len(e.W.Ops), Throttled: e.throttled,
-		Errors5xx: e.errors5xx, CPU: r.CPU, HeapPeak: r.HeapPeak}
+		Errors5xx: e.errors5xx, CPU: r.CPU, HeapPeak: r.HeapPeak, ThrottledAdapted: throttledAfterAdapting(e.throttledAt)}
 	reqs := slices.Clone(e.requests)
 	var sum float64
 	for _, n := range reqs {

@@ -13,14 +13,14 @@ import (
 
 // columns of the table, in order; bench/README.md defines each.
 var columns = []string{"strategy", "req/op", "req p99", "lag p50", "lag p99", "lag max", "rel p50", "rel p99",
-	"slow mean", "slow p99", "429s", "503s", "abandoned", "× limit", "× limit rel", "× oracle", "CPU", "heap"}
+	"slow mean", "slow p99", "429s", "429s adapted", "503s", "abandoned", "× limit", "× limit rel", "× oracle", "CPU", "heap"}
 
 func (m Metrics) cells() []string {
 	if m.Computed {
-		c := []string{m.Strategy, f2(m.ReqMean), "", "", "", "", "", "", "", "", "", "", "", "", "", f2(m.XOracle), "", ""}
+		c := []string{m.Strategy, f2(m.ReqMean), "", "", "", "", "", "", "", "", "", "", "", "", "", "", f2(m.XOracle), "", ""}
 		if m.LagP99 > 0 {
 			c[4] = dur(m.LagP99)
-			c[13] = "1.00"
+			c[14] = "1.00"
 		}
 		if m.SlowMean == 1 {
 			c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9] = "1", "0", "0", "0", "0", "0", "1.00", "1.00"
@@ -28,7 +28,7 @@ func (m Metrics) cells() []string {
 		return c
 	}
 	return []string{m.Strategy, f2(m.ReqMean), f0(m.ReqP99), dur(m.LagP50), dur(m.LagP99), dur(m.LagMax),
-		f2(m.RelP50), f2(m.RelP99), f2(m.SlowMean), f2(m.SlowP99), strconv.Itoa(m.Throttled), strconv.Itoa(m.Errors5xx),
+		f2(m.RelP50), f2(m.RelP99), f2(m.SlowMean), f2(m.SlowP99), strconv.Itoa(m.Throttled), strconv.Itoa(m.ThrottledAdapted), strconv.Itoa(m.Errors5xx),
 		strconv.Itoa(m.Abandoned), f2(m.XLimitAbs), f2(m.XLimitRel), f2(m.XOracle),
 		m.CPU.Round(time.Millisecond).String(), fmt.Sprintf("%.1f MiB", float64(m.HeapPeak)/(1<<20))}
 }
@@ -87,7 +87,7 @@ func WriteMarkdown(w io.Writer, r Result) error {
 // csvHeader is the CSV's first line; the values are raw (seconds, bytes).
 var csvHeader = []string{"scenario", "strategy", "computed", "ops", "req_mean", "req_p99",
 	"lag_p50_s", "lag_p99_s", "lag_max_s", "rel_p50", "rel_p99", "slow_mean", "slow_p99",
-	"throttled_429", "errors_503", "abandoned", "limit_abs_req", "limit_rel_req",
+	"throttled_429", "throttled_429_adapted", "errors_503", "abandoned", "limit_abs_req", "limit_rel_req",
 	"x_limit_abs", "x_limit_rel", "x_oracle", "cpu_s", "heap_peak_bytes"}
 
 // WriteCSV writes every row of every result.
@@ -102,7 +102,7 @@ func WriteCSV(w io.Writer, results []Result) error {
 			rec := []string{m.Scenario, m.Strategy, strconv.FormatBool(m.Computed), strconv.Itoa(m.Ops),
 				g(m.ReqMean), g(m.ReqP99), g(m.LagP50.Seconds()), g(m.LagP99.Seconds()), g(m.LagMax.Seconds()),
 				g(m.RelP50), g(m.RelP99), g(m.SlowMean), g(m.SlowP99), strconv.Itoa(m.Throttled),
-				strconv.Itoa(m.Errors5xx), strconv.Itoa(m.Abandoned), g(m.LimitAbs), g(m.LimitRel),
+				strconv.Itoa(m.ThrottledAdapted), strconv.Itoa(m.Errors5xx), strconv.Itoa(m.Abandoned), g(m.LimitAbs), g(m.LimitRel),
 				g(m.XLimitAbs), g(m.XLimitRel), g(m.XOracle), g(m.CPU.Seconds()), strconv.FormatUint(m.HeapPeak, 10)}
 			if err := cw.Write(rec); err != nil {
 				return err

@@ -79,11 +79,9 @@ func (s Scenario) Describe() string {
 	return out
 }
 
-// NewFleet is the slot for lrokit's fleet engine with adaptive per-host
-// limits (issue 8). Until fleet/ exists it is nil and the row is reported
-// as not measured. The engine fills it with a Driver that schedules real
-// pollers (env.Operation(op), env.Initial(op), env.Clock) under its own
-// per-host limiters; Simulate then runs it like every other row.
+// NewFleet returns the Driver of lrokit's fleet engine with adaptive per-host
+// limits (issue 8): the real fleet.Engine in lockstep virtual time (see
+// fleet.go). When nil, the row is reported as not measured.
 var NewFleet func(env *Env, policy poller.Policy) Driver
 
 // FleetLabel names the fleet engine's row.

@@ -82,6 +82,8 @@ type Env struct {
 	endState  []uint8
 	throttled int
 	errors5xx int
+	// throttledAt holds the times of each host's 429s, in order.
+	throttledAt [][]time.Duration
 	// script, in tests, answers instead of the servers: the op, the time
 	// and how many requests the op made before this one.
 	script func(op *Op, now time.Duration, n int) Response
@@ -97,10 +99,11 @@ func newEnv(w *Workload, spec ServerSpec, seed uint64) *Env {
 	hosts := max(w.Spec.Hosts, 1)
 	e := &Env{
 		W: w, Spec: spec, Clock: pollertest.NewClock(Epoch), seed: seed,
-		hinting:  make([]bool, hosts),
-		requests: make([]int32, len(w.Ops)),
-		ended:    make([]time.Duration, len(w.Ops)),
-		endState: make([]uint8, len(w.Ops)),
+		hinting:     make([]bool, hosts),
+		throttledAt: make([][]time.Duration, hosts),
+		requests:    make([]int32, len(w.Ops)),
+		ended:       make([]time.Duration, len(w.Ops)),
+		endState:    make([]uint8, len(w.Ops)),
 	}
 	nh := int(math.Round(spec.HintShare * float64(hosts)))
 	for h := 0; h < nh && spec.Hint != HintNone; h++ {
@@ -153,7 +156,7 @@ func (e *Env) Request(op *Op, now time.Duration) Response {
 		r := e.script(op, now, int(n))
 		switch r.Code {
 		case 429:
-			e.throttled++
+			e.throttle(op, now)
 		case 503:
 			e.errors5xx++
 		}
@@ -163,7 +166,7 @@ func (e *Env) Request(op *Op, now time.Duration) Response {
 		lim := e.limiters[op.Host]
 		t := e.Time(now)
 		if !lim.AllowN(t, 1) {
-			e.throttled++
+			e.throttle(op, now)
 			wait := (1 - lim.TokensAt(t)) / e.Spec.RateLimit
 			ra := time.Duration(math.Ceil(max(wait, 1))) * time.Second
 			return Response{Code: 429, RetryAfter: ra, Hinted: true}
@@ -178,6 +181,11 @@ func (e *Env) Request(op *Op, now time.Duration) Response {
 	}
 	ra, hinted := e.hint(op, now)
 	return Response{Code: 200, RetryAfter: ra, Hinted: hinted}
+}
+
+func (e *Env) throttle(op *Op, now time.Duration) {
+	e.throttled++
+	e.throttledAt[op.Host] = append(e.throttledAt[op.Host], now)
 }
 
 // Detected reports that a poll at now saw op finished.

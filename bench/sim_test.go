@@ -247,11 +247,11 @@ func TestLrokitRetriesThrottlingAndGivesUpAfterTheBudget(t *testing.T) {
 func TestRunScenarioAddsLimitAndOracleRows(t *testing.T) {
 	sc := Scenario{Name: "t", Workload: WorkloadSpec{Shape: Kinds, N: 300, Spread: time.Hour, Hosts: 3, Seed: 2}}
 	r := RunScenario(sc, StrategiesFor(sc), nil)
-	require.Len(t, r.Rows, 7+2)
+	require.Len(t, r.Rows, 8+2, "lrokit's four rows (the fleet engine's included), four peers, limit, oracle")
 	lim, orc := r.Rows[len(r.Rows)-2], r.Rows[len(r.Rows)-1]
 	assert.True(t, lim.Computed)
 	assert.Equal(t, 1.0, orc.ReqMean)
-	for _, m := range r.Rows[:7] {
+	for _, m := range r.Rows[:8] {
 		assert.Zero(t, m.Abandoned, m.Strategy)
 		assert.GreaterOrEqual(t, m.ReqMean, 1.0, m.Strategy)
 		assert.InDelta(t, m.ReqMean/m.LimitAbs, m.XLimitAbs, 1e-9)
