@@ -368,7 +368,7 @@ func (p *Poller[T]) Token() (Token, error) {
 	t.Polls = p.polls
 	t.LowHints = p.lowHints
 	if p.last.Status != "" {
-		t.Last = &TokenObservation{Status: p.last.Status, Detail: p.last.Detail}
+		t.Last = &TokenObservation{Status: p.last.Status, Detail: p.last.Detail, Hinted: p.last.hinted()}
 		if p.last.Progress >= 0 {
 			t.Last.Progress = p.last.Progress
 		}

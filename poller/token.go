@@ -67,6 +67,9 @@ type TokenObservation struct {
 	Status   Status  `json:"status"`
 	Detail   string  `json:"detail,omitempty"`
 	Progress float64 `json:"progress,omitempty"`
+	// Hinted records that the server gave the delay to the next poll
+	// (Retry-After), which the token's Next reflects.
+	Hinted bool `json:"hinted,omitempty"`
 }
 
 // Observation returns the kept observation; Progress of a token that stored
@@ -79,7 +82,7 @@ func (o *TokenObservation) Observation() Observation {
 	if p == 0 {
 		p = ProgressUnknown
 	}
-	return Observation{Status: o.Status, Detail: o.Detail, Progress: p}
+	return Observation{Status: o.Status, Detail: o.Detail, Progress: p, Hinted: o.Hinted}
 }
 
 // Encode returns the compact single-line form: "lrokit1." followed by the

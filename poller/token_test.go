@@ -21,7 +21,7 @@ func sampleToken() poller.Token {
 		Provider: "azure", Kind: "async",
 		State:   json.RawMessage(`{"method":"PUT","url":"https://management.azure.com/x?api-version=1"}`),
 		Created: epoch, Polled: epoch.Add(time.Minute), Next: epoch.Add(90 * time.Second), Polls: 3,
-		Last: &poller.TokenObservation{Status: poller.StatusRunning, Detail: "InProgress", Progress: 30},
+		Last: &poller.TokenObservation{Status: poller.StatusRunning, Detail: "InProgress", Progress: 30, Hinted: true},
 	}
 }
 

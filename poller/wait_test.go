@@ -328,6 +328,7 @@ func TestResumedPollerWaitsUntilTheStoredNextPollTime(t *testing.T) {
 	q, err := poller.Resume[result](second, tok, &poller.Options{Clock: clock})
 	require.NoError(t, err)
 	assert.True(t, q.NextPollAt().Equal(epoch.Add(5*time.Minute)))
+	assert.True(t, q.Last().Hinted, "the token remembers that the server chose the next poll")
 	assert.True(t, q.Created().Equal(epoch), "the schedule continues from the original start")
 
 	done := make(chan result, 1)
