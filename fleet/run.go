@@ -455,10 +455,20 @@ func countUnfinished(ctx context.Context, s persist.Store) (int, error) {
 	return n, err
 }
 
-// renewFanOut is how many renewals a round runs at once.
+// renewFanOut is how many renewals a round runs at once when the store
+// renews one lease per call.
 const renewFanOut = 8
 
+// renewBatchSize caps the leases one persist.BatchRenewer call carries, so
+// that one statement stays small however many operations the engine holds.
+const renewBatchSize = 1000
+
+// runRenew renews every lease in t: with one call per renewBatchSize leases
+// when the store is a persist.BatchRenewer, else with one Renew per lease.
 func (e *Engine) runRenew(ctx context.Context, t task) result {
+	if br, ok := e.store.(persist.BatchRenewer); ok {
+		return e.runRenewBatch(ctx, t, br)
+	}
 	r := result{task: t, renewed: map[string]time.Time{}, lost: map[string]error{}}
 	keys := make(chan string)
 	var mu sync.Mutex
@@ -491,6 +501,49 @@ func (e *Engine) runRenew(ctx context.Context, t task) result {
 	wg.Wait()
 	if len(errs) > 0 {
 		r.taskErr = fmt.Errorf("fleet: %d lease renewals failed, first: %w", len(errs), errs[0])
+	}
+	return r
+}
+
+// runRenewBatch renews t's leases through br. A lease br does not return
+// is lost, as when Renew fails with persist.ErrLeaseLost.
+func (e *Engine) runRenewBatch(ctx context.Context, t task, br persist.BatchRenewer) result {
+	r := result{task: t, renewed: map[string]time.Time{}, lost: map[string]error{}}
+	var errs []error
+	batch := make(map[string]persist.Lease, min(renewBatchSize, len(t.leases)))
+	renew := func() {
+		got, err := br.RenewBatch(ctx, batch, e.opts.LeaseTTL)
+		for key, l := range got {
+			if _, asked := batch[key]; asked {
+				r.renewed[key] = l.Expires
+			}
+		}
+		if err != nil {
+			errs = append(errs, err) // the leases not renewed are retried next round
+		} else {
+			for key, l := range batch {
+				if _, ok := got[key]; !ok {
+					r.lost[key] = fmt.Errorf("fleet: lease on %q (epoch %d) was not renewed: it lapsed or another engine claimed it: %w",
+						key, l.Epoch, persist.ErrLeaseLost)
+				}
+			}
+		}
+		clear(batch)
+	}
+	for key, l := range t.leases {
+		if ctx.Err() != nil {
+			break
+		}
+		batch[key] = l
+		if len(batch) == renewBatchSize {
+			renew()
+		}
+	}
+	if len(batch) > 0 && ctx.Err() == nil {
+		renew()
+	}
+	if len(errs) > 0 {
+		r.taskErr = fmt.Errorf("fleet: %d lease renewal batches failed, first: %w", len(errs), errs[0])
 	}
 	return r
 }

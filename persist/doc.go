@@ -21,7 +21,8 @@
 // the loser gets ErrConflict and reads again. Leases (Leaser) let a fleet
 // split records between workers; writes under a lease are fenced by its
 // epoch, so a worker whose lease lapsed cannot overwrite a record another
-// worker claimed since (ErrLeaseLost).
+// worker claimed since (ErrLeaseLost). BatchRenewer renews a worker's
+// leases in one call (one statement on PostgreSQL).
 //
 // Track saves a poller's token and last observation after every poll, so a
 // process killed at any moment resumes from the last saved state without

@@ -280,6 +280,40 @@ func (e *engine) renew(ctx context.Context, key string, lease Lease, ttl time.Du
 	return r.Lease, nil
 }
 
+func (e *engine) renewBatch(ctx context.Context, leases map[string]Lease, ttl time.Duration) (map[string]Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := validRenewBatch(leases, ttl); err != nil {
+		return nil, err
+	}
+	out := make(map[string]Lease, len(leases))
+	if len(leases) == 0 {
+		return out, nil
+	}
+	unlock, err := e.l.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	now := e.now()
+	until := storedTime(now.Add(ttl))
+	for key, l := range leases {
+		r, ok, err := e.t.load(key)
+		// An unreadable record cannot be worked on (Get and List report
+		// it): its lease is left to lapse rather than failing the others.
+		if err != nil || !ok || expired(r, now) || r.Lease.Owner == "" || r.Lease.Owner != l.Owner || r.Lease.Epoch != l.Epoch || !r.Lease.Held(now) {
+			continue
+		}
+		r.Lease.Expires = until
+		if err := e.t.save(r); err != nil {
+			return out, fmt.Errorf("persist: renew %q: %w", key, err)
+		}
+		out[key] = r.Lease
+	}
+	return out, nil
+}
+
 func (e *engine) release(ctx context.Context, key string, lease Lease) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -30,9 +30,10 @@ type FileStore struct {
 }
 
 var (
-	_ Store   = (*FileStore)(nil)
-	_ Leaser  = (*FileStore)(nil)
-	_ Sweeper = (*FileStore)(nil)
+	_ Store        = (*FileStore)(nil)
+	_ Leaser       = (*FileStore)(nil)
+	_ Sweeper      = (*FileStore)(nil)
+	_ BatchRenewer = (*FileStore)(nil)
 )
 
 const (
@@ -95,6 +96,12 @@ func (s *FileStore) Claim(ctx context.Context, owner string, ttl time.Duration, 
 // Renew extends a held lease (see Leaser).
 func (s *FileStore) Renew(ctx context.Context, key string, lease Lease, ttl time.Duration) (Lease, error) {
 	return s.e.renew(ctx, key, lease, ttl)
+}
+
+// RenewBatch extends many held leases at once (see BatchRenewer). Unreadable record files are
+// not renewed.
+func (s *FileStore) RenewBatch(ctx context.Context, leases map[string]Lease, ttl time.Duration) (map[string]Lease, error) {
+	return s.e.renewBatch(ctx, leases, ttl)
 }
 
 // Release gives a lease up (see Leaser).

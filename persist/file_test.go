@@ -2,10 +2,13 @@ package persist_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -202,4 +205,26 @@ func TestTwoFileStoresOnOneDirectoryShareRecords(t *testing.T) {
 	require.NoError(t, err)
 	_, err = a.Put(ctx, r)
 	require.ErrorIs(t, err, persist.ErrConflict)
+}
+
+func TestFileStoreRenewBatchSkipsACorruptRecordAndRenewsTheOthers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openFile(t, dir)
+	for _, k := range []string{"a", "b", "c"} {
+		_, err := s.Put(ctx, persist.Record{Key: k, Token: "tok-" + k})
+		require.NoError(t, err)
+	}
+	recs, err := s.Claim(ctx, "w", time.Minute, 3)
+	require.NoError(t, err)
+	require.Len(t, recs, 3)
+	leases := map[string]persist.Lease{}
+	for _, r := range recs {
+		leases[r.Key] = r.Lease
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.json"), []byte("\x00"), 0o600))
+
+	got, err := s.RenewBatch(ctx, leases, time.Hour)
+	require.NoError(t, err, "one unreadable record does not fail the renewal of the others")
+	assert.ElementsMatch(t, []string{"a", "c"}, slices.Collect(maps.Keys(got)))
 }

@@ -16,9 +16,10 @@ type MemoryStore struct {
 }
 
 var (
-	_ Store   = (*MemoryStore)(nil)
-	_ Leaser  = (*MemoryStore)(nil)
-	_ Sweeper = (*MemoryStore)(nil)
+	_ Store        = (*MemoryStore)(nil)
+	_ Leaser       = (*MemoryStore)(nil)
+	_ Sweeper      = (*MemoryStore)(nil)
+	_ BatchRenewer = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -50,6 +51,11 @@ func (m *MemoryStore) Claim(ctx context.Context, owner string, ttl time.Duration
 // Renew extends a held lease (see Leaser).
 func (m *MemoryStore) Renew(ctx context.Context, key string, lease Lease, ttl time.Duration) (Lease, error) {
 	return m.e.renew(ctx, key, lease, ttl)
+}
+
+// RenewBatch extends many held leases at once (see BatchRenewer).
+func (m *MemoryStore) RenewBatch(ctx context.Context, leases map[string]Lease, ttl time.Duration) (map[string]Lease, error) {
+	return m.e.renewBatch(ctx, leases, ttl)
 }
 
 // Release gives a lease up (see Leaser).

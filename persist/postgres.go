@@ -29,9 +29,10 @@ type PostgresStore struct {
 }
 
 var (
-	_ Store   = (*PostgresStore)(nil)
-	_ Leaser  = (*PostgresStore)(nil)
-	_ Sweeper = (*PostgresStore)(nil)
+	_ Store        = (*PostgresStore)(nil)
+	_ Leaser       = (*PostgresStore)(nil)
+	_ Sweeper      = (*PostgresStore)(nil)
+	_ BatchRenewer = (*PostgresStore)(nil)
 )
 
 // DefaultTable is the records table's name when the DSN names none.
@@ -66,7 +67,7 @@ var pgMigrations = []string{
 const pgCols = `key, token, provider, status, detail, labels, generation, updated, expires_at, lease_owner, lease_expires, lease_epoch`
 
 type pgQueries struct {
-	create, update, get, removeExpired, delete, claim, renew, release, sweep, list string
+	create, update, get, removeExpired, delete, claim, renew, renewBatch, release, sweep, list string
 }
 
 func newPGQueries(t string) pgQueries {
@@ -107,6 +108,13 @@ func newPGQueries(t string) pgQueries {
 			WHERE key = $1 AND lease_owner = $2 AND lease_owner <> '' AND lease_epoch = $3 AND lease_expires > $5
 				AND (expires_at IS NULL OR expires_at > $5)
 			RETURNING lease_owner, lease_expires, lease_epoch`),
+		// Renew's conditions, joined against the leases to renew: one
+		// statement, primary-key lookups.
+		renewBatch: r.Replace(`UPDATE {{t}} AS r SET lease_expires = $4
+			FROM unnest($1::text[], $2::text[], $3::bigint[]) AS l(key, owner, epoch)
+			WHERE r.key = l.key AND r.lease_owner = l.owner AND r.lease_owner <> '' AND r.lease_epoch = l.epoch
+				AND r.lease_expires > $5 AND (r.expires_at IS NULL OR r.expires_at > $5)
+			RETURNING r.key, r.lease_owner, r.lease_expires, r.lease_epoch`),
 		release: r.Replace(`UPDATE {{t}} SET lease_owner = '', lease_expires = $4
 			WHERE key = $1 AND lease_owner = $2 AND lease_owner <> '' AND lease_epoch = $3
 				AND (expires_at IS NULL OR expires_at > $4)`),
@@ -491,6 +499,42 @@ func (s *PostgresStore) Renew(ctx context.Context, key string, lease Lease, ttl 
 	}
 	l.Expires = storedTime(l.Expires)
 	return l, nil
+}
+
+// RenewBatch extends many held leases in one statement (see BatchRenewer).
+func (s *PostgresStore) RenewBatch(ctx context.Context, leases map[string]Lease, ttl time.Duration) (map[string]Lease, error) {
+	if err := validRenewBatch(leases, ttl); err != nil {
+		return nil, err
+	}
+	out := make(map[string]Lease, len(leases))
+	if len(leases) == 0 {
+		return out, nil
+	}
+	keys := make([]string, 0, len(leases))
+	owners := make([]string, 0, len(leases))
+	epochs := make([]int64, 0, len(leases))
+	for k, l := range leases {
+		keys, owners, epochs = append(keys, k), append(owners, l.Owner), append(epochs, l.Epoch)
+	}
+	now := s.now()
+	rows, err := s.pool.Query(ctx, s.q.renewBatch, keys, owners, epochs, storedTime(now.Add(ttl)), now)
+	if err != nil {
+		return out, fmt.Errorf("persist: renew: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var l Lease
+		if err := rows.Scan(&key, &l.Owner, &l.Expires, &l.Epoch); err != nil {
+			return out, fmt.Errorf("persist: renew: %w", err)
+		}
+		l.Expires = storedTime(l.Expires)
+		out[key] = l
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("persist: renew: %w", err)
+	}
+	return out, nil
 }
 
 // Release gives a lease up (see Leaser).

@@ -117,6 +117,21 @@ type Leaser interface {
 	Release(ctx context.Context, key string, lease Lease) error
 }
 
+// BatchRenewer renews many leases in one call: a worker renews every lease
+// it holds with one round trip instead of one Renew each. Every store of
+// this package implements it.
+type BatchRenewer interface {
+	// RenewBatch extends each of leases (by key) to ttl from now, with the
+	// same rules as Renew, and returns the leases it renewed, by key. A key
+	// missing from the result was not renewed because its lease is lost:
+	// it lapsed (a lapsed lease is never revived: another worker may have
+	// claimed the record since), was released, was replaced by another
+	// claim, or its record is gone or cannot be read. Epochs never change.
+	// An error means the call as a whole failed; the result then holds the
+	// leases renewed before it did, if any.
+	RenewBatch(ctx context.Context, leases map[string]Lease, ttl time.Duration) (map[string]Lease, error)
+}
+
 // Sweeper removes expired records. Every store of this package implements it.
 type Sweeper interface {
 	// Sweep removes every record whose ExpiresAt has passed and reports
@@ -359,6 +374,18 @@ func (f Filter) match(r Record) bool {
 		}
 	}
 	return true
+}
+
+func validRenewBatch(leases map[string]Lease, ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("persist: renew: lease ttl %v is not positive: %w", ttl, ErrInvalid)
+	}
+	for key := range leases {
+		if err := ValidateKey(key); err != nil {
+			return fmt.Errorf("persist: renew: %w", err)
+		}
+	}
+	return nil
 }
 
 func validClaim(owner string, ttl time.Duration, limit int) error {

@@ -31,8 +31,8 @@ var Start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // Run runs the conformance suite against the stores open returns: CRUD,
 // compare-and-swap, validation and limits, expiry, list filters, and, when
-// the store implements them, persist.Sweeper and persist.Leaser (leases and
-// fencing).
+// the store implements them, persist.Sweeper, persist.Leaser (leases and
+// fencing) and persist.BatchRenewer.
 func Run(t *testing.T, open Factory) {
 	tests := []struct {
 		name string
@@ -60,6 +60,9 @@ func Run(t *testing.T, open Factory) {
 		{"LapsedLeaseIsHandedOverAndFenced", testHandover},
 		{"ReclaimBySameOwnerFencesTheOldEpoch", testEpochFence},
 		{"RenewKeepsLease", testRenew},
+		{"RenewBatchRenewsOnlyHeldLeases", testRenewBatch},
+		{"RenewBatchNeverRevivesALapsedLease", testRenewBatchLapsed},
+		{"RenewBatchRefusesBadArguments", testRenewBatchArgs},
 		{"ReleaseMakesRecordClaimable", testRelease},
 		{"PutKeepsLease", testPutKeepsLease},
 		{"ConcurrentClaimersNeverShareARecord", testConcurrentClaim},
@@ -86,6 +89,14 @@ func (f *fixture) leaser(t *testing.T) persist.Leaser {
 		t.Skip("store does not implement persist.Leaser")
 	}
 	return l
+}
+
+func (f *fixture) batchRenewer(t *testing.T) persist.BatchRenewer {
+	b, ok := f.s.(persist.BatchRenewer)
+	if !ok {
+		t.Skip("store does not implement persist.BatchRenewer")
+	}
+	return b
 }
 
 func (f *fixture) sweeper(t *testing.T) persist.Sweeper {
@@ -699,6 +710,124 @@ func testRenew(t *testing.T, f *fixture) {
 	require.ErrorIs(t, err, persist.ErrLeaseLost, "another epoch cannot renew")
 	_, err = l.Renew(f.ctx, "missing", lease, time.Minute)
 	require.ErrorIs(t, err, persist.ErrLeaseLost)
+}
+
+// byKey indexes claimed records by key.
+func byKey(rs []persist.Record) map[string]persist.Record {
+	m := make(map[string]persist.Record, len(rs))
+	for _, r := range rs {
+		m[r.Key] = r
+	}
+	return m
+}
+
+func testRenewBatch(t *testing.T, f *fixture) {
+	l, b := f.leaser(t), f.batchRenewer(t)
+	for _, k := range []string{"a1", "a2", "a3", "a4", "b1", "gone", "expiring"} {
+		r := persist.Record{Key: k, Token: "t", Status: poller.StatusRunning}
+		if k == "expiring" {
+			r.ExpiresAt = Start.Add(30 * time.Second)
+		}
+		f.put(t, r)
+	}
+	a, err := l.Claim(f.ctx, "worker-a", time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, a, 7)
+	mine := byKey(a)
+	b1 := mine["b1"]
+	require.NoError(t, l.Release(f.ctx, "b1", b1.Lease))
+	claimedB, err := l.Claim(f.ctx, "worker-b", time.Minute, 1)
+	require.NoError(t, err)
+	require.Equal(t, []string{"b1"}, claimed(t, claimedB))
+	require.NoError(t, f.s.Delete(f.ctx, "gone", 0))
+	require.NoError(t, l.Release(f.ctx, "a4", mine["a4"].Lease))
+
+	f.clock.Advance(40 * time.Second) // "expiring" is gone, the leases still held
+	ask := map[string]persist.Lease{}
+	for k, r := range mine {
+		ask[k] = r.Lease
+	}
+	ask["a3"] = persist.Lease{Owner: "worker-a", Epoch: mine["a3"].Lease.Epoch + 1, Expires: mine["a3"].Lease.Expires}
+	ask["never"] = persist.Lease{Owner: "worker-a", Epoch: 1}
+	got, err := b.RenewBatch(f.ctx, ask, time.Minute)
+	require.NoError(t, err)
+	want := map[string]persist.Lease{}
+	for _, k := range []string{"a1", "a2"} {
+		want[k] = persist.Lease{Owner: "worker-a", Epoch: mine[k].Lease.Epoch, Expires: Start.Add(100 * time.Second)}
+	}
+	assert.Equal(t, want, got, "only the held leases are renewed: not another owner's (b1), another epoch (a3), a released one (a4), a deleted (gone), expired (expiring) or missing record")
+
+	for _, k := range []string{"a1", "a2"} {
+		rec, err := f.s.Get(f.ctx, k)
+		require.NoError(t, err)
+		assert.Equal(t, want[k], rec.Lease, "stored lease of %s", k)
+		assert.Equal(t, int64(1), rec.Generation, "a renewal does not bump the generation")
+	}
+	rec, err := f.s.Get(f.ctx, "b1")
+	require.NoError(t, err)
+	assert.Equal(t, claimedB[0].Lease, rec.Lease, "another owner's lease is untouched")
+	rec, err = f.s.Get(f.ctx, "a3")
+	require.NoError(t, err)
+	assert.Equal(t, mine["a3"].Lease, rec.Lease, "a lease asked for under another epoch is untouched")
+
+	f.clock.Advance(50 * time.Second) // past the first ttl, within the renewed one
+	other, err := l.Claim(f.ctx, "worker-c", time.Minute, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a3", "a4", "b1"}, claimed(t, other), "renewed leases are still held; the lapsed (a3, b1) and released (a4) ones are claimable")
+	r := mine["a1"]
+	r.Lease, r.Token = got["a1"], "t2"
+	_, err = f.s.Put(f.ctx, r)
+	require.NoError(t, err, "the holder writes under its renewed lease")
+
+	empty, err := b.RenewBatch(f.ctx, nil, time.Minute)
+	require.NoError(t, err)
+	assert.Empty(t, empty)
+}
+
+func testRenewBatchLapsed(t *testing.T, f *fixture) {
+	l, b := f.leaser(t), f.batchRenewer(t)
+	f.put(t, persist.Record{Key: "op", Token: "v0", Status: poller.StatusRunning})
+	a, err := l.Claim(f.ctx, "worker-a", time.Minute, 1)
+	require.NoError(t, err)
+	require.Len(t, a, 1)
+
+	f.clock.Advance(time.Minute) // a's lease lapses exactly now
+	got, err := b.RenewBatch(f.ctx, map[string]persist.Lease{"op": a[0].Lease}, time.Minute)
+	require.NoError(t, err)
+	assert.Empty(t, got, "a lapsed lease is not renewed, even when nobody claimed since")
+	rec, err := f.s.Get(f.ctx, "op")
+	require.NoError(t, err)
+	assert.Equal(t, a[0].Lease, rec.Lease, "the lapsed lease stays as it was")
+	stale := a[0]
+	stale.Token = "late"
+	_, err = f.s.Put(f.ctx, stale)
+	require.ErrorIs(t, err, persist.ErrLeaseLost, "and still fences its holder")
+
+	bb, err := l.Claim(f.ctx, "worker-b", time.Minute, 1)
+	require.NoError(t, err)
+	require.Len(t, bb, 1, "the lapsed record is claimable")
+	got, err = b.RenewBatch(f.ctx, map[string]persist.Lease{"op": a[0].Lease}, time.Minute)
+	require.NoError(t, err)
+	assert.Empty(t, got, "the old holder cannot renew over the new claim")
+	got, err = b.RenewBatch(f.ctx, map[string]persist.Lease{"op": bb[0].Lease}, time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]persist.Lease{"op": {Owner: "worker-b", Epoch: a[0].Lease.Epoch + 1, Expires: f.now().Add(time.Minute)}}, got)
+}
+
+func testRenewBatchArgs(t *testing.T, f *fixture) {
+	b := f.batchRenewer(t)
+	for _, tc := range []struct {
+		name   string
+		leases map[string]persist.Lease
+		ttl    time.Duration
+	}{
+		{"zero ttl", map[string]persist.Lease{"a": {Owner: "w", Epoch: 1}}, 0},
+		{"negative ttl", nil, -time.Second},
+		{"invalid key", map[string]persist.Lease{"a/../b": {Owner: "w", Epoch: 1}}, time.Minute},
+	} {
+		_, err := b.RenewBatch(f.ctx, tc.leases, tc.ttl)
+		assert.ErrorIs(t, err, persist.ErrInvalid, tc.name)
+	}
 }
 
 func testRelease(t *testing.T, f *fixture) {
