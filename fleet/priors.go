@@ -34,7 +34,9 @@ type PriorOptions struct {
 	// Disabled turns priors off.
 	Disabled bool
 	// Quantile is the quantile of observed durations the first poll waits
-	// for. Default 0.1.
+	// for. Default 0.01: an early quantile keeps the lag of the fastest
+	// operations small relative to their duration (the benchmark measured
+	// p99 relative lag 2.26 at 0.1 on a wide workload, 0.34 at 0.01).
 	Quantile float64
 	// MinSamples is how many samples a kind needs before its prior is
 	// used. Default 20.
@@ -51,7 +53,7 @@ type PriorOptions struct {
 
 func (o PriorOptions) resolved() PriorOptions {
 	if o.Quantile <= 0 || o.Quantile >= 1 {
-		o.Quantile = 0.1
+		o.Quantile = 0.01
 	}
 	if o.MinSamples <= 0 {
 		o.MinSamples = 20

@@ -92,7 +92,7 @@ func TestEngine_LearnedDurationsHoldTheFirstPollOfNewOperations(t *testing.T) {
 	assert.Equal(t, 40, priors[0].Samples)
 	// Each duration is estimated as the midpoint between the last two
 	// polls, which the default schedule spaces by about a third of 300 s.
-	assert.InDelta(t, 306, priors[0].Expected.Seconds(), 45, "p10 of durations in [300 s, 360 s), as observed")
+	assert.InDelta(t, 300, priors[0].Expected.Seconds(), 45, "p1 of durations in [300 s, 360 s), as observed")
 
 	// A new engine reads them from the store: the operations of a second
 	// batch are first polled where completion becomes plausible.
@@ -105,7 +105,15 @@ func TestEngine_LearnedDurationsHoldTheFirstPollOfNewOperations(t *testing.T) {
 		_, err = Add(context.Background(), h.store, key, tok, nil, nil)
 		require.NoError(t, err)
 	}
+	// An operation whose start response set Retry-After is not held.
+	tok, err := h.cloud.Start(fakecloud.Spec{Host: "h", Kind: "fake build", Duration: 20 * time.Second, RetryAfter: 30 * time.Second})
+	require.NoError(t, err)
+	_, err = Add(context.Background(), h.store, "second/hinted", tok, nil, nil)
+	require.NoError(t, err)
 	run(t, context.Background(), h.engine(t, Options{ExitWhenDone: true}))
+	hinted := h.eventsOf("second/hinted")
+	assert.Equal(t, 30*time.Second, hinted[1].Elapsed, "the server's Retry-After, not the learned duration")
+	assert.Equal(t, EventDone, hinted[len(hinted)-1].Kind)
 	for _, key := range second {
 		first := h.eventsOf(key)[1] // after EventClaimed
 		if !explore(key, 0.1) {

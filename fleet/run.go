@@ -620,6 +620,12 @@ func (e *Engine) applyClaim(r result, now time.Time, hk *housekeeping) {
 		en.due = p.NextPollAt()
 		en.prevPoll = now
 		hold, sample := e.priors.expected(en.op.Kind, key)
+		if p.Last().Hinted {
+			// The server chose the next poll (Retry-After): a learned
+			// duration does not override it, and the operation is an
+			// unbiased sample.
+			hold, sample = 0, !e.priors.opts.Disabled && en.op.Kind != ""
+		}
 		en.sample = sample
 		if p.Polls() == 0 {
 			en.prevPoll = p.Created()

@@ -140,6 +140,8 @@ type Spec struct {
 	Fail bool
 	// Gone makes every poll answer that the operation no longer exists.
 	Gone bool
+	// RetryAfter, when set, is the initial response's Retry-After.
+	RetryAfter time.Duration
 }
 
 type state struct {
@@ -160,7 +162,11 @@ func (c *Cloud) Start(s Spec) (string, error) {
 	c.starts++
 	c.mu.Unlock()
 	op := &Operation{c: c, st: state{Host: s.Host, Kind: s.Kind, Start: c.clock.Now().UnixNano(), Dur: int64(s.Duration), Polls: s.Polls, Fail: s.Fail, Gone: s.Gone}}
-	p, err := poller.New[json.RawMessage](op, &poller.Options{Clock: c.clock, Started: c.clock.Now()})
+	po := &poller.Options{Clock: c.clock, Started: c.clock.Now()}
+	if s.RetryAfter > 0 {
+		po.Initial = &poller.Observation{Status: poller.StatusRunning, Progress: poller.ProgressUnknown, RetryAfter: s.RetryAfter}
+	}
+	p, err := poller.New[json.RawMessage](op, po)
 	if err != nil {
 		return "", err
 	}
