@@ -84,6 +84,9 @@ func (e *Engine) Stats() Stats {
 
 // metrics are the engine's OpenTelemetry instruments.
 type metrics struct {
+	// enabled is false without a MeterProvider: recording then costs
+	// nothing, not even the attribute sets the no-op instruments drop.
+	enabled   bool
 	requests  metric.Int64Counter
 	latency   metric.Float64Histogram
 	completed metric.Int64Counter
@@ -96,11 +99,12 @@ var (
 )
 
 func newMetrics(mp metric.MeterProvider, e *Engine) (*metrics, error) {
+	var met metrics
+	met.enabled = mp != nil
 	if mp == nil {
 		mp = noop.NewMeterProvider()
 	}
 	m := mp.Meter("github.com/lrokit/lrokit/fleet")
-	var met metrics
 	var err error
 	if met.requests, err = m.Int64Counter("lrokit.fleet.requests",
 		metric.WithDescription("Polls sent, by host and outcome (ok, throttled, error)."), metric.WithUnit("{request}")); err != nil {
@@ -152,6 +156,9 @@ func newMetrics(mp metric.MeterProvider, e *Engine) (*metrics, error) {
 
 // recordPoll records one poll to h.
 func (m *metrics) recordPoll(h *host, outcome attribute.KeyValue, latency time.Duration) {
+	if !m.enabled {
+		return
+	}
 	ctx := context.Background()
 	hostAttr := attribute.String("host", h.name)
 	m.requests.Add(ctx, 1, metric.WithAttributes(hostAttr, outcome))
