@@ -19,7 +19,9 @@ type countingProvider struct {
 	adds map[string]*atomic.Int64
 }
 
-func (p countingProvider) Meter(string, ...metric.MeterOption) metric.Meter { return countingMeter{p: p} }
+func (p countingProvider) Meter(string, ...metric.MeterOption) metric.Meter {
+	return countingMeter{p: p}
+}
 
 type countingMeter struct {
 	noop.Meter
