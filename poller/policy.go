@@ -32,8 +32,9 @@ const (
 // resume token keeps, a resumed poller continues the same schedule.
 //
 // A server hint (Retry-After) is honored up to HintCeiling. A hint below
-// Floor is raised to Floor, unless the server's last three hints were all
-// below Floor: such a server is treated as giving no hint.
+// Floor is raised to Floor (plus up to Jitter, as the poller's own delays
+// are spread), unless the server's last three hints were all below Floor:
+// such a server is treated as giving no hint.
 type Policy struct {
 	// Floor is the shortest delay between polls. Default 2 s.
 	Floor time.Duration

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -277,6 +278,11 @@ func (p *Poller[T]) delay(obs Observation) time.Duration {
 		// an operation that takes minutes).
 		early := low && p.policy.Expected > 0 && p.clock.Now().Sub(p.created) < p.policy.Expected
 		if d, ok := p.policy.hintDelay(obs.RetryAfter, p.lowHints); ok && !early {
+			if low {
+				// The floor is the poller's choice, not the server's:
+				// spread it upwards like the poller's own delays.
+				d += time.Duration(rand.Float64() * p.policy.jitter() * float64(d))
+			}
 			return d
 		}
 	}

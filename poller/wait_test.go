@@ -95,8 +95,8 @@ func TestWaitClampsHints(t *testing.T) {
 	}{
 		{"49-year hint capped at the default ceiling", poller.Policy{}, long, 10 * time.Minute},
 		{"ceiling is configurable", poller.Policy{HintCeiling: 90 * time.Second}, long, 90 * time.Second},
-		{"hint below floor raised to the floor", poller.Policy{}, 500 * time.Millisecond, 2 * time.Second},
-		{"floor is configurable", poller.Policy{Floor: 5 * time.Second}, time.Second, 5 * time.Second},
+		{"hint below floor raised to the floor", poller.Policy{Jitter: -1}, 500 * time.Millisecond, 2 * time.Second},
+		{"floor is configurable", poller.Policy{Floor: 5 * time.Second, Jitter: -1}, time.Second, 5 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +135,21 @@ func TestWaitCountsAFinalAccurateLowHint(t *testing.T) {
 	steps := []pollertest.Step{pollertest.Hinted(30 * time.Second), pollertest.Hinted(30 * time.Second), pollertest.Hinted(time.Second), pollertest.Succeeded()}
 	_, gaps, _, err := run(t, steps, poller.Options{Started: epoch.Add(-time.Hour)})
 	require.NoError(t, err)
-	assert.Equal(t, []time.Duration{0, 30 * time.Second, 30 * time.Second, 2 * time.Second}, gaps)
+	assert.Equal(t, []time.Duration{0, 30 * time.Second, 30 * time.Second}, gaps[:3], "hints at or above the floor are exact")
+	assert.GreaterOrEqual(t, gaps[3], 2*time.Second, "a low hint is raised to the floor")
+	assert.LessOrEqual(t, gaps[3], 2200*time.Millisecond, "spread upwards by at most the jitter, not the hour-long schedule's minute")
+}
+
+func TestRaisedLowHintsAreSpreadLikeTheSchedule(t *testing.T) {
+	distinct := map[time.Duration]bool{}
+	for range 50 {
+		_, gaps, _, err := run(t, []pollertest.Step{pollertest.Hinted(0), pollertest.Succeeded()}, poller.Options{})
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, gaps[1], 2*time.Second)
+		require.LessOrEqual(t, gaps[1], 2200*time.Millisecond)
+		distinct[gaps[1]] = true
+	}
+	assert.Greater(t, len(distinct), 40, "a herd told Retry-After: 0 does not come back in lockstep")
 }
 
 func TestWaitRetriesTransientErrors(t *testing.T) {
