@@ -2,12 +2,15 @@ package gcp
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	lroauto "cloud.google.com/go/longrunning/autogen"
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/option"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/lrokit/lrokit/poller"
 	"github.com/lrokit/lrokit/poller/pollertest"
@@ -82,4 +85,38 @@ func startFuzzClient(f *testing.F) *lroauto.OperationsClient {
 	}
 	f.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// FuzzDescribeMetadata feeds untrusted operation metadata (any JSON object
+// a server could send as a google.protobuf.Struct) to the progress, state
+// and start-time reader: it never panics, and progress stays unknown or
+// within 0..100.
+func FuzzDescribeMetadata(f *testing.F) {
+	for _, s := range []string{
+		`{"progressPercent":40,"state":"RUNNING","createTime":"2026-03-01T12:00:00Z"}`,
+		`{"progress_percent":"150"}`,
+		`{"progress":{"progress_percent":12.5}}`,
+		`{"percent_complete":"NaN","state":""}`,
+		`{"state":"` + strings.Repeat("x", 200) + `"}`,
+		`{}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		var st structpb.Struct
+		if protojson.Unmarshal([]byte(doc), &st) != nil {
+			return
+		}
+		a, err := anypb.New(&st)
+		if err != nil {
+			return
+		}
+		v := describeMetadata(a)
+		if v.Progress != poller.ProgressUnknown && (v.Progress < 0 || v.Progress > 100) {
+			t.Fatalf("progress %v out of range", v.Progress)
+		}
+		if len(v.State) > 64 {
+			t.Fatalf("state of %d bytes kept", len(v.State))
+		}
+	})
 }
