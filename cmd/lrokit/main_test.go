@@ -413,3 +413,17 @@ func TestMessagesNeverShowQueryStrings(t *testing.T) {
 	assert.Contains(t, r.stderr, "/subscriptions/s/resourceGroups/rg", "the message names the operation")
 	assert.NotContains(t, r.stderr, "SECRET")
 }
+
+func TestWaitOnATerminalShowsALiveLine(t *testing.T) {
+	srv := armLRO(armfake.JSON(http.StatusOK, `{"status":"InProgress","percentComplete":40}`), armfake.Status("InProgress"), armfake.Status("Succeeded"))
+	defer srv.Close()
+	r := inProcess(t, nil, "", append([]string{"azure", "begin", "--method", "PUT", "--url", resourceURL(srv)}, fast...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	var out, errb bytes.Buffer
+	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, isTerminal: func() bool { return true }}
+	code := a.run(context.Background(), append([]string{"wait", "--token", strings.TrimSpace(r.stdout)}, fast...))
+	require.Equal(t, 0, code, errb.String())
+	assert.Contains(t, errb.String(), "azure Running (InProgress) 40%", "the bar's description")
+	assert.Contains(t, errb.String(), "\r", "redrawn in place")
+	assert.Contains(t, out.String(), `"status":"Succeeded"`)
+}

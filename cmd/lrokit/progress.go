@@ -34,18 +34,23 @@ func (a *app) newProgress(mode string, p *resume.Poller) *progress {
 			mode = "bar"
 		}
 	}
-	pr := &progress{mode: mode, w: a.stderr, p: p, start: time.Now(), now: time.Now}
-	if mode == "bar" {
-		pr.bar = progressbar.NewOptions(100,
-			progressbar.OptionSetWriter(a.stderr),
-			progressbar.OptionSetWidth(20),
-			progressbar.OptionShowElapsedTimeOnFinish(),
-			progressbar.OptionSetPredictTime(false),
-			progressbar.OptionSetDescription(p.Provider+" "+p.Kind+" waiting"),
-			progressbar.OptionClearOnFinish(),
-		)
+	return &progress{mode: mode, w: a.stderr, p: p, start: time.Now(), now: time.Now}
+}
+
+// newBar starts the live line: a bar when the provider reports a percentage,
+// a spinner otherwise.
+func (pr *progress) newBar(percent bool) {
+	max := -1
+	if percent {
+		max = 100
 	}
-	return pr
+	pr.bar = progressbar.NewOptions(max,
+		progressbar.OptionSetWriter(pr.w),
+		progressbar.OptionSetWidth(20),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionClearOnFinish(),
+	)
 }
 
 func (pr *progress) describe(obs poller.Observation) string {
@@ -67,9 +72,17 @@ func (pr *progress) describe(obs poller.Observation) string {
 func (pr *progress) update(obs poller.Observation) {
 	switch pr.mode {
 	case "bar":
+		if pr.bar == nil || (obs.Progress >= 0 && pr.bar.GetMax() < 0) {
+			if pr.bar != nil {
+				_ = pr.bar.Clear()
+			}
+			pr.newBar(obs.Progress >= 0)
+		}
 		pr.bar.Describe(pr.describe(obs))
 		if obs.Progress >= 0 {
 			_ = pr.bar.Set(int(obs.Progress))
+		} else {
+			_ = pr.bar.Add(1) // turn the spinner
 		}
 	case "json":
 		line := struct {
@@ -88,6 +101,9 @@ func (pr *progress) note(msg string) {
 	case "json":
 		_ = writeJSON(pr.w, map[string]string{"time": pr.now().UTC().Format(time.RFC3339), "note": msg})
 	case "bar":
+		if pr.bar == nil {
+			pr.newBar(false)
+		}
 		pr.bar.Describe(msg)
 	default:
 		fmt.Fprintf(pr.w, "%s %s\n", pr.now().UTC().Format(time.RFC3339), msg)
