@@ -55,7 +55,7 @@ func fleetOptions(clock poller.Clock, policy poller.Policy, onEvent func(fleet.E
 type fleetDriver struct {
 	env    *Env
 	policy poller.Policy
-	clock  *lockstepClock
+	clock  *pollertest.Clock // the run's Env.Clock, which the simulated servers read too
 	store  *persist.MemoryStore
 	engine *fleet.Engine
 	stop   context.CancelFunc
@@ -70,7 +70,7 @@ type fleetDriver struct {
 
 func newFleetDriver(env *Env, policy poller.Policy) Driver {
 	seedGlobalRand(env.seed)
-	clock := &lockstepClock{base: env.Clock, changed: make(chan struct{})}
+	clock := env.Clock
 	d := &fleetDriver{env: env, policy: policy, clock: clock, done: make(chan error, 1)}
 	d.store = persist.NewMemoryStore(&persist.Options{Clock: clock})
 	eng, err := fleet.New(d.store, d.resolve, fleetOptions(clock, policy, d.event))
@@ -80,9 +80,9 @@ func newFleetDriver(env *Env, policy poller.Policy) Driver {
 	d.engine = eng
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stop = cancel
-	mark := clock.mark()
+	mark := clock.Made()
 	go func() { d.done <- eng.Run(ctx) }()
-	clock.waitSleep(mark)
+	d.waitSleep(mark)
 	return d
 }
 
@@ -101,7 +101,7 @@ func (d *fleetDriver) Next() (time.Duration, bool) {
 		d.shutdown()
 		return 0, false
 	}
-	at, ok := d.clock.next()
+	at, ok := d.clock.Next()
 	if !ok {
 		panic("bench: the fleet engine sleeps without a timer")
 	}
@@ -112,15 +112,15 @@ func (d *fleetDriver) Step(now time.Duration) {
 	t := d.env.Time(now)
 	// Let the engine do everything due up to now, one wake at a time.
 	for {
-		at, ok := d.clock.next()
+		at, ok := d.clock.Next()
 		if !ok || at.After(t) {
 			break
 		}
-		mark := d.clock.mark()
-		d.clock.set(at)
-		d.clock.waitSleep(mark)
+		mark := d.clock.Made()
+		d.clock.Set(at)
+		d.waitSleep(mark)
 	}
-	d.clock.set(t)
+	d.clock.Set(t)
 	if len(d.pending) == 0 || d.pending[0].Start != now {
 		return
 	}
@@ -135,13 +135,13 @@ func (d *fleetDriver) Step(now time.Duration) {
 			}
 			continue
 		}
-		mark := d.clock.mark()
+		mark := d.clock.Made()
 		if _, err := d.engine.Add(ctx, key, tok, nil); err != nil {
 			panic(err)
 		}
 		// The engine sleeps on a timer it made before the Add; the Add's
 		// wake-up stops it, and the next timer it makes means idle again.
-		d.clock.waitSleep(mark)
+		d.waitSleep(mark)
 	}
 	d.pending = d.pending[:0]
 }
@@ -263,135 +263,17 @@ func (o *fleetOperation) Token() (poller.Token, error) {
 	return t, err
 }
 
-// lockstepClock is the engine's virtual clock. Time moves only when the
-// simulator sets it; the simulator then waits for the engine to sleep on a
-// new timer. In lockstep mode the engine makes a timer only when nothing is
-// in flight, so a new pending timer means it is idle until that timer fires
-// or it is woken (Engine.Add). It reads and moves the run's Env.Clock, which
-// the simulated servers read.
-type lockstepClock struct {
-	base *pollertest.Clock
-
-	mu      sync.Mutex
-	seq     uint64
-	timers  []*lockstepTimer
-	changed chan struct{}
-}
-
-type lockstepTimer struct {
-	c     *lockstepClock
-	at    time.Time
-	seq   uint64
-	ch    chan time.Time
-	fired bool
-}
-
-func (c *lockstepClock) Now() time.Time { return c.base.Now() }
-
-func (c *lockstepClock) NewTimer(d time.Duration) poller.Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seq++
-	t := &lockstepTimer{c: c, at: c.base.Now().Add(d), seq: c.seq, ch: make(chan time.Time, 1)}
-	if d <= 0 {
-		t.fire(c.base.Now())
-		return t
-	}
-	c.timers = append(c.timers, t)
-	c.notifyLocked()
-	return t
-}
-
-// set moves time to t (never backwards) and fires the timers due.
-func (c *lockstepClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.base.Set(t)
-	now := c.base.Now()
-	kept := c.timers[:0]
-	for _, tm := range c.timers {
-		if tm.at.After(now) {
-			kept = append(kept, tm)
-		} else {
-			tm.fire(now)
-		}
-	}
-	clear(c.timers[len(kept):])
-	c.timers = kept
-	c.notifyLocked()
-}
-
-// next is the earliest pending timer.
-func (c *lockstepClock) next() (time.Time, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var at time.Time
-	for _, t := range c.timers {
-		if at.IsZero() || t.at.Before(at) {
-			at = t.at
-		}
-	}
-	return at, !at.IsZero()
-}
-
-// mark is the sequence number of the last timer made.
-func (c *lockstepClock) mark() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.seq
-}
-
 // sleepTimeout bounds, in real time, how long the engine may take to go
 // idle; beyond it the simulation is stuck and panics.
 const sleepTimeout = time.Minute
 
-// waitSleep blocks until a timer made after mark is pending: the engine has
-// done its work and sleeps.
-func (c *lockstepClock) waitSleep(mark uint64) {
-	deadline := time.NewTimer(sleepTimeout)
-	defer deadline.Stop()
-	for {
-		c.mu.Lock()
-		for _, t := range c.timers {
-			if t.seq > mark {
-				c.mu.Unlock()
-				return
-			}
-		}
-		ch := c.changed
-		c.mu.Unlock()
-		select {
-		case <-ch:
-		case <-deadline.C:
-			panic("bench: the fleet engine did not go idle within " + sleepTimeout.String())
-		}
+// waitSleep blocks until the engine sleeps on a timer made after mark: in
+// lockstep mode it makes a timer only when nothing is in flight, so it has
+// done its work and is idle until that timer fires or it is woken.
+func (d *fleetDriver) waitSleep(mark uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), sleepTimeout)
+	defer cancel()
+	if d.clock.WaitForTimerAfter(ctx, mark) != nil {
+		panic("bench: the fleet engine did not go idle within " + sleepTimeout.String())
 	}
-}
-
-func (c *lockstepClock) notifyLocked() {
-	close(c.changed)
-	c.changed = make(chan struct{})
-}
-
-func (t *lockstepTimer) fire(now time.Time) {
-	if !t.fired {
-		t.fired = true
-		t.ch <- now
-	}
-}
-
-func (t *lockstepTimer) C() <-chan time.Time { return t.ch }
-
-func (t *lockstepTimer) Stop() bool {
-	c := t.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, x := range c.timers {
-		if x == t {
-			c.timers = append(c.timers[:i], c.timers[i+1:]...)
-			c.notifyLocked()
-			return true
-		}
-	}
-	return false
 }

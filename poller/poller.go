@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
+	"math/rand"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"

@@ -18,6 +18,7 @@ type Clock struct {
 	now     time.Time
 	auto    bool
 	timers  []*timer
+	made    uint64 // timers made so far, for Made and WaitForTimerAfter
 	changed chan struct{}
 }
 
@@ -49,7 +50,8 @@ func (c *Clock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 func (c *Clock) NewTimer(d time.Duration) poller.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := &timer{c: c, at: c.now.Add(d), ch: make(chan time.Time, 1)}
+	c.made++
+	t := &timer{c: c, at: c.now.Add(d), seq: c.made, ch: make(chan time.Time, 1)}
 	if d <= 0 {
 		t.fire(c.now)
 		return t
@@ -97,6 +99,50 @@ func (c *Clock) AdvanceToNext() bool {
 	}
 	c.fireDueLocked()
 	return true
+}
+
+// Next returns when the earliest pending timer fires; false when none is
+// pending.
+func (c *Clock) Next() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var at time.Time
+	for _, t := range c.timers {
+		if at.IsZero() || t.at.Before(at) {
+			at = t.at
+		}
+	}
+	return at, !at.IsZero()
+}
+
+// Made returns how many timers the clock has made so far: a mark for
+// WaitForTimerAfter.
+func (c *Clock) Made() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.made
+}
+
+// WaitForTimerAfter blocks until a timer made after mark (see Made) is
+// pending, or ctx ends. A test that drives a scheduler in lockstep uses it to
+// know the scheduler finished its work and sleeps again.
+func (c *Clock) WaitForTimerAfter(ctx context.Context, mark uint64) error {
+	for {
+		c.mu.Lock()
+		for _, t := range c.timers {
+			if t.seq > mark {
+				c.mu.Unlock()
+				return nil
+			}
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Pending returns the number of timers waiting to fire.
@@ -161,6 +207,7 @@ func (c *Clock) remove(t *timer) bool {
 
 type timer struct {
 	c     *Clock
+	seq   uint64
 	at    time.Time
 	ch    chan time.Time
 	fired bool
