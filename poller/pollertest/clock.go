@@ -127,22 +127,14 @@ func (c *Clock) Made() uint64 {
 // pending, or ctx ends. A test that drives a scheduler in lockstep uses it to
 // know the scheduler finished its work and sleeps again.
 func (c *Clock) WaitForTimerAfter(ctx context.Context, mark uint64) error {
-	for {
-		c.mu.Lock()
+	return c.waitUntil(ctx, func() bool {
 		for _, t := range c.timers {
 			if t.seq > mark {
-				c.mu.Unlock()
-				return nil
+				return true
 			}
 		}
-		ch := c.changed
-		c.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+		return false
+	})
 }
 
 // Pending returns the number of timers waiting to fire.
@@ -155,9 +147,15 @@ func (c *Clock) Pending() int {
 // WaitForTimers blocks until at least n timers are pending or ctx ends. Use
 // it to know that a goroutine under test has gone to sleep.
 func (c *Clock) WaitForTimers(ctx context.Context, n int) error {
+	return c.waitUntil(ctx, func() bool { return len(c.timers) >= n })
+}
+
+// waitUntil blocks until cond, checked under the lock whenever the timers
+// change, holds, or ctx ends.
+func (c *Clock) waitUntil(ctx context.Context, cond func() bool) error {
 	for {
 		c.mu.Lock()
-		if len(c.timers) >= n {
+		if cond() {
 			c.mu.Unlock()
 			return nil
 		}
