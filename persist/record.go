@@ -322,6 +322,16 @@ func normalize(r Record) (Record, error) {
 	r.Updated = storedTime(r.Updated)
 	r.ExpiresAt = storedTime(r.ExpiresAt)
 	r.Lease.Expires = storedTime(r.Lease.Expires)
+	for _, t := range []struct {
+		what string
+		t    time.Time
+	}{{"updated", r.Updated}, {"expiry", r.ExpiresAt}, {"lease expiry", r.Lease.Expires}} {
+		// Every store keeps times as RFC 3339 in UTC, which has four-digit
+		// years: a time outside them could be read but never written back.
+		if y := t.t.Year(); !t.t.IsZero() && (y < 1 || y > 9999) {
+			return Record{}, fmt.Errorf("persist: put %q: %s time is outside the years 1 to 9999: %w", r.Key, t.what, ErrInvalid)
+		}
+	}
 	return r, nil
 }
 

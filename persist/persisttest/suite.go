@@ -305,6 +305,8 @@ func testInvalid(t *testing.T, f *fixture) {
 		{"empty label key", persist.Record{Key: "a", Token: "t", Labels: map[string]string{"": "v"}}},
 		{"label value too long", persist.Record{Key: "a", Token: "t", Labels: map[string]string{"k": strings.Repeat("v", persist.MaxLabelValueLen+1)}}},
 		{"negative generation", persist.Record{Key: "a", Token: "t", Generation: -1}},
+		{"expiry past year 9999", persist.Record{Key: "a", Token: "t", ExpiresAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		{"expiry before year 1 in UTC", persist.Record{Key: "a", Token: "t", ExpiresAt: time.Date(1, 1, 1, 0, 0, 0, 1, time.FixedZone("", 3600))}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
