@@ -48,5 +48,7 @@ func TestWaitInterruptedBySIGTERMSavesTheTokenAndExits4(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, poller.StatusRunning, tok.Last.Status)
 	lost := srv.Count(http.MethodGet, armfake.StatusPath) - tok.Polls
-	assert.Zero(t, lost, "a graceful stop saves the token after the last poll")
+	// A poll in flight when the signal comes is canceled: the server may
+	// have counted it, the poller cannot. Every completed poll is saved.
+	assert.True(t, lost == 0 || lost == 1, "at most the canceled poll goes uncounted, got %d", lost)
 }
