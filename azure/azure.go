@@ -63,6 +63,11 @@ type Options struct {
 	// final-GET requests. By default it is turned off for them, and the
 	// poller's budgeted retries alone apply (see the package documentation).
 	PipelineRetries bool
+	// ResultPath names the field of the final status monitor that holds
+	// the result, for operations whose TypeSpec marks one with @lroResult
+	// (Azure.Core RPC operations use "result"). "" means the whole body.
+	// A token keeps the value it was made with.
+	ResultPath string
 }
 
 func (o *Options) config(pl runtime.Pipeline) (httplro.Config, poller.Options) {
@@ -80,6 +85,7 @@ func (o *Options) config(pl runtime.Pipeline) (httplro.Config, poller.Options) {
 		ImportAzcore:  true,
 		ResponseError: func(resp *http.Response, _ []byte) error { return runtime.NewResponseError(resp) },
 		Clock:         po.Clock,
+		ResultPath:    opts.ResultPath,
 	}, po
 }
 

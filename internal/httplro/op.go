@@ -90,6 +90,9 @@ type Config struct {
 	ImportAzcore bool
 	// Clock supplies "now" for Retry-After; nil means poller.SystemClock.
 	Clock poller.Clock
+	// ResultPath names the field of the final status body that holds the
+	// result (TypeSpec @lroResult, e.g. "result"); "" for the whole body.
+	ResultPath string
 }
 
 func (c *Config) now() time.Time {

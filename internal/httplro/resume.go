@@ -87,6 +87,9 @@ func rebuild(kind Kind, st State, cfg Config) (*Op, error) {
 	if st.FinalStateVia == "" {
 		st.FinalStateVia = cfg.FinalStateVia
 	}
+	if st.ResultPath == "" {
+		st.ResultPath = cfg.ResultPath
+	}
 	st.Method = cleanMethod(st.Method)
 	switch st.Method {
 	case http.MethodPut, http.MethodPatch, http.MethodPost, http.MethodDelete:

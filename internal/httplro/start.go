@@ -58,7 +58,7 @@ func Start(resp *http.Response, cfg Config) (*Op, poller.Observation, error) {
 		return nil, none, cfg.respErr(resp, body)
 	}
 	o := &Op{cfg: cfg, orig: &orig, hosts: NewHosts(&orig, cfg.AllowedHosts, cfg.AllowHTTP)}
-	o.st = State{Method: method, URL: orig.String(), FinalStateVia: cfg.FinalStateVia}
+	o.st = State{Method: method, URL: orig.String(), FinalStateVia: cfg.FinalStateVia, ResultPath: cfg.ResultPath}
 	h := resp.Header
 	code := resp.StatusCode
 	b, perr := ParseBody(body)
