@@ -31,8 +31,19 @@ type Options struct {
 	// *WaitError wrapping ErrDeadline. It is kept in the resume token.
 	Deadline time.Time
 	// SealKey, when set, makes ResumeToken seal tokens with HMAC-SHA256
-	// (see Token.Seal); adapters' Resume then require the same key.
+	// and encrypt their secrets (see Token.Seal); adapters' Resume then
+	// require a token sealed with it or with one of SealKeys. At least
+	// MinSealKeySize bytes.
 	SealKey []byte
+	// SealKeys are older keys still accepted when resuming, so keys can be
+	// rotated: seal with the new SealKey, keep the old one here until
+	// every stored token has been rewritten.
+	SealKeys [][]byte
+	// PlaintextSecrets lets ResumeToken write a credential-bearing polling
+	// URL (a SAS signature, a function key) in clear when no SealKey is
+	// set. Without it such a token is refused with ErrSecretNeedsKey; the
+	// poller still waits in-process.
+	PlaintextSecrets bool
 
 	// Started is when the operation began; zero means now. Set by adapters
 	// that adopt an operation whose start time the provider reports.
@@ -41,6 +52,23 @@ type Options struct {
 	// adapters; nil means nothing is known yet and the first poll happens
 	// at once.
 	Initial *Observation
+}
+
+// sealKeys returns the keys given, the sealing one first, empty ones left out.
+func (o *Options) sealKeys() [][]byte {
+	var keys [][]byte
+	for _, k := range append([][]byte{o.SealKey}, o.SealKeys...) {
+		if len(k) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// DecodeToken decodes token with the options' seal keys (see the package
+// function DecodeToken).
+func (o *Options) DecodeToken(token string) (Token, error) {
+	return DecodeToken(token, o.SealKey, o.SealKeys...)
 }
 
 // Poller waits for one long-running operation. It owns the schedule: when to
@@ -150,6 +178,9 @@ func newPoller[T any](op Operation, opts *Options) (*Poller[T], error) {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	p.deadline = p.opts.Deadline
+	if err := checkKeys(p.opts.sealKeys()); err != nil {
+		return nil, fmt.Errorf("poller: %w", err)
+	}
 	tok, err := op.Token()
 	if err != nil {
 		return nil, fmt.Errorf("poller: operation has no token: %w", err)
@@ -390,8 +421,11 @@ func (p *Poller[T]) ResumeToken() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(p.opts.SealKey) > 0 {
+	switch {
+	case len(p.opts.SealKey) > 0:
 		return t.Seal(p.opts.SealKey)
+	case p.opts.PlaintextSecrets:
+		return t.EncodeWithSecrets()
 	}
 	return t.Encode()
 }

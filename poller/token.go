@@ -2,12 +2,11 @@ package poller
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -19,10 +18,7 @@ const TokenVersion = 1
 // MaxTokenSize is the largest encoded token DecodeToken accepts, in bytes.
 const MaxTokenSize = 64 << 10
 
-const (
-	compactPrefix = "lrokit1."
-	sealedPrefix  = "lrokit1s."
-)
+const compactPrefix = "lrokit1."
 
 // ErrInvalidToken is wrapped by every error DecodeToken returns.
 var ErrInvalidToken = errors.New("invalid resume token")
@@ -60,6 +56,14 @@ type Token struct {
 	LowHints int `json:"low_hints,omitempty"`
 	// Last is the last observation, without its error.
 	Last *TokenObservation `json:"last,omitempty"`
+
+	// Secrets are adapter state that is itself a credential, such as the
+	// query string of a polling URL signed with a SAS or a function key.
+	// They are never written in clear by Encode: Seal encrypts them
+	// (AES-256-GCM, key derived from the seal key), and EncodeWithSecrets
+	// writes them in clear only on the caller's explicit opt-in. The JSON
+	// form of the struct leaves them out.
+	Secrets map[string]string `json:"-"`
 }
 
 // TokenObservation is the part of an Observation a token keeps.
@@ -86,8 +90,13 @@ func (o *TokenObservation) Observation() Observation {
 }
 
 // Encode returns the compact single-line form: "lrokit1." followed by the
-// unpadded base64url encoding of the JSON form.
+// unpadded base64url encoding of the JSON form. A token with Secrets is
+// refused (ErrSecretNeedsKey): seal it, which encrypts them, or use
+// EncodeWithSecrets.
 func (t Token) Encode() (string, error) {
+	if len(t.Secrets) > 0 {
+		return "", secretErr(t.Secrets)
+	}
 	b, err := t.marshal()
 	if err != nil {
 		return "", err
@@ -95,86 +104,39 @@ func (t Token) Encode() (string, error) {
 	return compactPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// Seal returns the compact form authenticated with HMAC-SHA256 under key, for
-// stores the caller does not trust. DecodeToken with the same key verifies it.
-func (t Token) Seal(key []byte) (string, error) {
-	if len(key) == 0 {
-		return "", errors.New("sealing a token needs a non-empty key")
-	}
-	b, err := t.marshal()
+// EncodeWithSecrets is Encode with the token's Secrets written in clear:
+// only for stores as well protected as the credentials those URLs carry
+// (Options.PlaintextSecrets).
+func (t Token) EncodeWithSecrets() (string, error) {
+	b, err := t.marshalWith(t.Secrets, "")
 	if err != nil {
 		return "", err
 	}
-	payload := base64.RawURLEncoding.EncodeToString(b)
-	return sealedPrefix + payload + "." + base64.RawURLEncoding.EncodeToString(mac(key, payload)), nil
+	return compactPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func (t Token) marshal() ([]byte, error) {
-	if t.Version == 0 {
-		t.Version = TokenVersion
+// ErrSecretNeedsKey is returned when a token holds a credential-bearing URL
+// (Token.Secrets) and would be written in clear: seal tokens
+// (Options.SealKey), which encrypts them, or opt in with
+// Options.PlaintextSecrets.
+var ErrSecretNeedsKey = errors.New("the token holds a credential-bearing URL and no seal key was given to encrypt it")
+
+func secretErr(secrets map[string]string) error {
+	names := make([]string, 0, len(secrets))
+	for k := range secrets {
+		names = append(names, k)
 	}
-	if t.Provider == "" || t.Kind == "" {
-		return nil, errors.New("token needs a provider and a kind")
-	}
-	return json.Marshal(t)
+	sort.Strings(names)
+	return fmt.Errorf("%w (%s); set a seal key, or opt in to storing it in clear", ErrSecretNeedsKey, strings.Join(names, ", "))
 }
 
-func mac(key []byte, payload string) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte(payload))
-	return h.Sum(nil)
-}
-
-// DecodeToken parses a token in either form (compact or JSON), untrusted.
-// With a key, the token must be sealed with it; without one, a sealed token
-// is refused. Errors wrap ErrInvalidToken and never echo the token. A token
-// of a newer format version is refused with an error that says to upgrade.
-func DecodeToken(s string, key []byte) (Token, error) {
-	if len(s) > MaxTokenSize {
-		return Token{}, tokenErr("it is %d bytes, more than the %d allowed", len(s), MaxTokenSize)
-	}
-	s = strings.TrimSpace(s)
-	var raw []byte
-	switch {
-	case s == "":
-		return Token{}, tokenErr("it is empty")
-	case strings.HasPrefix(s, sealedPrefix):
-		if len(key) == 0 {
-			return Token{}, tokenErr("it is sealed and no key was given")
-		}
-		rest := s[len(sealedPrefix):]
-		dot := strings.LastIndexByte(rest, '.')
-		if dot < 0 {
-			return Token{}, tokenErr("its seal is missing")
-		}
-		payload, sig := rest[:dot], rest[dot+1:]
-		want, err := base64.RawURLEncoding.DecodeString(sig)
-		if err != nil || !hmac.Equal(want, mac(key, payload)) {
-			return Token{}, tokenErr("its seal does not match the key (tampered, or sealed with another key)")
-		}
-		if raw, err = base64.RawURLEncoding.DecodeString(payload); err != nil {
-			return Token{}, tokenErr("its payload is not base64url")
-		}
-	case len(key) > 0:
-		return Token{}, tokenErr("it is not sealed, and a sealed token is required")
-	case strings.HasPrefix(s, compactPrefix):
-		var err error
-		if raw, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(s[len(compactPrefix):], "=")); err != nil {
-			return Token{}, tokenErr("its payload is not base64url")
-		}
-	case s[0] == '{':
-		raw = []byte(s)
-	case strings.HasPrefix(s, "lrokit"):
-		return Token{}, tokenErr("its format prefix is unknown; it may come from a newer lrokit: upgrade")
-	default:
-		return Token{}, tokenErr("it is neither an lrokit token (lrokit1.…) nor its JSON form")
-	}
-	return decodeJSON(raw)
-}
-
-func decodeJSON(raw []byte) (Token, error) {
+// decodeJSON reads the JSON envelope. key and id are the seal key that
+// verified it, which opens its encrypted secrets; nil for unsealed forms.
+func decodeJSON(raw []byte, key []byte, id string) (Token, error) {
 	var probe struct {
-		Version json.RawMessage `json:"lrokit"`
+		Version json.RawMessage   `json:"lrokit"`
+		Secrets map[string]string `json:"secrets"`
+		Enc     string            `json:"enc"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return Token{}, tokenErr("it is not valid JSON (%s)", jsonProblem(err))
@@ -203,6 +165,20 @@ func decodeJSON(raw []byte) (Token, error) {
 	case t.Polls < 0 || t.LowHints < 0:
 		return Token{}, tokenErr("its counters are negative")
 	}
+	switch {
+	case probe.Enc != "" && key == nil:
+		return Token{}, tokenErr("it holds an encrypted part but is not sealed")
+	case probe.Enc != "":
+		secrets, err := decryptSecrets(key, id, probe.Enc)
+		if err != nil {
+			return Token{}, err
+		}
+		t.Secrets = secrets
+	case len(probe.Secrets) > 0 && key != nil:
+		return Token{}, tokenErr("it is sealed but holds secrets in clear")
+	case len(probe.Secrets) > 0:
+		t.Secrets = probe.Secrets
+	}
 	if t.Last != nil {
 		st, ok := ParseStatus(string(t.Last.Status))
 		if !ok {
@@ -228,4 +204,55 @@ func jsonProblem(err error) string {
 
 func tokenErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidToken, fmt.Sprintf(format, args...))
+}
+
+func (t Token) marshal() ([]byte, error) { return t.marshalWith(nil, "") }
+
+// marshalWith writes the JSON envelope with the token's secrets in clear
+// (only on the caller's opt-in) or encrypted (sealing).
+func (t Token) marshalWith(secrets map[string]string, enc string) ([]byte, error) {
+	if t.Version == 0 {
+		t.Version = TokenVersion
+	}
+	if t.Provider == "" || t.Kind == "" {
+		return nil, errors.New("token needs a provider and a kind")
+	}
+	type plain Token // the fields without the methods
+	return json.Marshal(struct {
+		plain
+		Secrets map[string]string `json:"secrets,omitempty"`
+		Enc     string            `json:"enc,omitempty"`
+	}{plain(t), secrets, enc})
+}
+
+// Check verifies that a decoded token belongs to provider and, when kinds
+// are given, is one of them. Every adapter's Resume uses it, so a token for
+// another adapter is refused the same way everywhere: an error wrapping
+// ErrInvalidToken.
+func (t Token) Check(provider string, kinds ...string) error {
+	if t.Provider != provider {
+		return tokenErr("it is for provider %q, not %q", clipText(t.Provider), provider)
+	}
+	if len(kinds) == 0 {
+		return nil
+	}
+	for _, k := range kinds {
+		if t.Kind == k {
+			return nil
+		}
+	}
+	return tokenErr("its kind %q is not one %s knows (%s)", clipText(t.Kind), provider, strings.Join(kinds, ", "))
+}
+
+// clipText keeps untrusted token text short and free of control characters.
+func clipText(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }

@@ -45,7 +45,7 @@ func TestTokenRoundTripsInBothForms(t *testing.T) {
 }
 
 func TestSealedTokens(t *testing.T) {
-	key := []byte("0123456789abcdef")
+	key := []byte("0123456789abcdef0123456789abcdef")
 	sealed, err := sampleToken().Seal(key)
 	require.NoError(t, err)
 	got, err := poller.DecodeToken(sealed, key)
@@ -54,8 +54,8 @@ func TestSealedTokens(t *testing.T) {
 
 	_, err = poller.DecodeToken(sealed, nil)
 	assert.ErrorContains(t, err, "sealed and no key")
-	_, err = poller.DecodeToken(sealed, []byte("another key....."))
-	assert.ErrorContains(t, err, "seal does not match")
+	_, err = poller.DecodeToken(sealed, []byte("another key.....another key....."))
+	assert.ErrorContains(t, err, "not among the keys given")
 	plain, _ := sampleToken().Encode()
 	_, err = poller.DecodeToken(plain, key)
 	assert.ErrorContains(t, err, "not sealed")
@@ -63,11 +63,17 @@ func TestSealedTokens(t *testing.T) {
 	// Tamper with the payload: swap the polling URL's host.
 	tampered := sampleToken()
 	tampered.State = json.RawMessage(`{"method":"PUT","url":"https://evil.example/x"}`)
-	evil, _ := tampered.Seal([]byte("attacker key...."))
+	evil, _ := tampered.Seal([]byte("attacker key....attacker key...."))
 	dot := strings.LastIndexByte(sealed, '.')
 	forged := evil[:strings.LastIndexByte(evil, '.')] + sealed[dot:]
 	_, err = poller.DecodeToken(forged, key)
 	assert.ErrorIs(t, err, poller.ErrInvalidToken)
+	// The same forgery under the victim's key id: the MAC still fails.
+	evilHead := evil[:strings.LastIndexByte(evil, '.')]
+	payload := evilHead[strings.LastIndexByte(evilHead, '.'):]
+	forged = sealed[:strings.LastIndexByte(sealed[:dot], '.')] + payload + sealed[dot:]
+	_, err = poller.DecodeToken(forged, key)
+	assert.ErrorContains(t, err, "seal does not match")
 	_, err = poller.Token{}.Seal(nil)
 	assert.Error(t, err)
 }
@@ -153,7 +159,8 @@ func TestGoldenTokensStayDecodable(t *testing.T) {
 
 func FuzzDecodeToken(f *testing.F) {
 	plain, _ := sampleToken().Encode()
-	sealed, _ := sampleToken().Seal([]byte("k"))
+	fuzzKey := []byte("fuzz key 0123456789abcdef0123456")
+	sealed, _ := sampleToken().Seal(fuzzKey)
 	j, _ := json.Marshal(sampleToken())
 	for _, s := range []string{plain, sealed, string(j), "", "{", "lrokit1.", "lrokit1s..", `{"lrokit":1e400}`} {
 		f.Add(s, false)
@@ -162,7 +169,7 @@ func FuzzDecodeToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, withKey bool) {
 		var key []byte
 		if withKey {
-			key = []byte("k")
+			key = fuzzKey
 		}
 		tok, err := poller.DecodeToken(s, key)
 		if err != nil {

@@ -56,6 +56,9 @@ type Operation struct {
 	Clock poller.Clock
 	// OpName is the name the operation gives for logs and errors.
 	OpName string
+	// Secrets are put in every token (as a credential-bearing polling URL
+	// would be), to test how tokens treat them.
+	Secrets map[string]string
 
 	mu        sync.Mutex
 	pos       int
@@ -108,7 +111,7 @@ func (o *Operation) Token() (poller.Token, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	st, _ := json.Marshal(scriptState{Pos: o.pos})
-	return poller.Token{Provider: "test", Kind: "scripted", State: st}, nil
+	return poller.Token{Provider: "test", Kind: "scripted", State: st, Secrets: o.Secrets}, nil
 }
 
 // Name returns OpName, or "scripted".
