@@ -58,7 +58,7 @@ func TestResumeImportsAzcoreTokens(t *testing.T) {
 			require.NoError(t, err)
 			require.Contains(t, tok, tc.kind)
 
-			p, err := azure.Resume[widget](tok, newPipeline(srv.Client(), noRetries()), autoOpts())
+			p, err := azure.Resume[widget](tok, newPipeline(srv.Client(), noRetries()), trusting(autoOpts(), srv))
 			require.NoError(t, err)
 			got, err := p.Wait(context.Background(), nil)
 			require.NoError(t, err)
@@ -67,7 +67,7 @@ func TestResumeImportsAzcoreTokens(t *testing.T) {
 			// lrokit's own token for the imported operation resumes too.
 			own, err := p.ResumeToken()
 			require.NoError(t, err)
-			_, err = azure.Resume[json.RawMessage](own, pl, autoOpts())
+			_, err = azure.Resume[json.RawMessage](own, pl, trusting(autoOpts(), srv))
 			require.NoError(t, err)
 		})
 	}
@@ -86,7 +86,7 @@ func TestAzcoreTokensWithForeignHostsAreRefused(t *testing.T) {
 		"unknown kind":     `{"type":"widget","token":{"type":"teleport"}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := azure.Resume[widget](tok, pl, autoOpts())
+			_, err := azure.Resume[widget](tok, pl, trusting(autoOpts(), srv))
 			require.Error(t, err)
 		})
 	}

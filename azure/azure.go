@@ -4,12 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
+	// Registers the clouds' Resource Manager endpoints in azcore/cloud.
+	_ "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/lrokit/lrokit/internal/httplro"
+	"github.com/lrokit/lrokit/internal/trust"
 	"github.com/lrokit/lrokit/poller"
 )
 
@@ -30,9 +35,11 @@ const (
 	FinalStateViaOpLocation   FinalStateVia = httplro.FinalStateViaOpLocation
 )
 
-// ErrHostNotAllowed is wrapped by errors about a polling or result URL, in a
-// response header or a resume token, whose host is neither the original
-// request's host nor in Options.AllowedHosts.
+// ErrHostNotAllowed is wrapped by errors about a polling, result or
+// redirect URL — in a response header, a status body or a resume token —
+// outside the hosts the caller trusts: the cloud's Resource Manager
+// endpoint, Options.AllowedHosts, and for NewPoller the initial request's
+// own origin. Token refusals also wrap poller.ErrInvalidToken.
 var ErrHostNotAllowed = httplro.ErrHostNotAllowed
 
 // ErrResultNotKept is returned by Result for a resumed POST that finished in
@@ -55,9 +62,16 @@ type Options struct {
 	// FinalStateVia says where a POST's result comes from; "" for the
 	// default. A token keeps the value it was made with.
 	FinalStateVia FinalStateVia
-	// AllowedHosts are extra hosts polling and result URLs may use: "host",
-	// "host:port", or ".suffix" for any subdomain. The initial request's
-	// host is always allowed.
+	// Cloud names the Azure cloud whose Resource Manager endpoint is
+	// trusted (azcore/cloud: AzurePublic, AzureChina, AzureGovernment, or
+	// your own configuration). The zero value means cloud.AzurePublic.
+	Cloud cloud.Configuration
+	// AllowedHosts are the other hosts polling and result URLs may use:
+	// the data-plane services the caller talks to. Each is "host",
+	// "host:port", ".suffix" (every subdomain, such as ".vault.azure.net")
+	// or an origin "https://host:port". NewPoller also trusts the initial
+	// request's origin; Resume trusts nothing a token says, so a data-plane
+	// token resumes only when its host is named here.
 	AllowedHosts []string
 	// PipelineRetries keeps the pipeline's own retry policy for polling and
 	// final-GET requests. By default it is turned off for them, and the
@@ -70,37 +84,69 @@ type Options struct {
 	ResultPath string
 }
 
-func (o *Options) config(pl runtime.Pipeline) (httplro.Config, poller.Options) {
+// AllowedHostsOption names the setting that widens the trusted hosts, in
+// refusals.
+const allowedHostsOption = "azure.Options.AllowedHosts (CLI: --allow-host)"
+
+func (o *Options) config(pl runtime.Pipeline) (httplro.Config, poller.Options, error) {
 	var opts Options
 	if o != nil {
 		opts = *o
 	}
 	po := opts.Options
 	po.Policy = po.Policy.Merge(DefaultPolicy)
+	trusted, err := trust.New(allowedHostsOption, false, append(armEndpoints(opts.Cloud), opts.AllowedHosts...)...)
+	if err != nil {
+		return httplro.Config{}, po, err
+	}
 	return httplro.Config{
-		Provider:      Provider,
-		Doer:          pipelineDoer{pl: pl, retries: opts.PipelineRetries},
-		FinalStateVia: string(opts.FinalStateVia),
-		AllowedHosts:  opts.AllowedHosts,
-		ImportAzcore:  true,
-		ResponseError: func(resp *http.Response, _ []byte) error { return runtime.NewResponseError(resp) },
-		Clock:         po.Clock,
-		ResultPath:    opts.ResultPath,
-	}, po
+		Provider:       Provider,
+		Doer:           pipelineDoer{pl: pl, retries: opts.PipelineRetries},
+		FinalStateVia:  string(opts.FinalStateVia),
+		ResultPath:     opts.ResultPath,
+		Trusted:        trusted,
+		AbsoluteOnly:   true,
+		GuardRedirects: true,
+		ImportAzcore:   true,
+		ResponseError:  func(resp *http.Response, _ []byte) error { return runtime.NewResponseError(resp) },
+		Clock:          po.Clock,
+	}, po, nil
+}
+
+// armEndpoints returns the origin of the cloud's Resource Manager endpoint
+// (management.azure.com for the public cloud).
+func armEndpoints(c cloud.Configuration) []string {
+	if len(c.Services) == 0 {
+		c = cloud.AzurePublic
+	}
+	svc, ok := c.Services[cloud.ResourceManager]
+	if !ok || svc.Endpoint == "" {
+		return nil
+	}
+	u, err := url.Parse(svc.Endpoint)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	return []string{u.Scheme + "://" + u.Host}
 }
 
 // NewPoller returns a poller for the operation whose initial response is
 // resp (resp.Request gives the method and URL). It reads and closes
 // resp.Body, replacing it with a copy.
 //
-// The protocol is chosen from resp: Azure-AsyncOperation, then
-// Operation-Location, then Location, then the resource's provisioningState
-// (PUT, PATCH). A 200, 201 or 204 that is already terminal gives a poller
-// that is done at once. A non-2xx resp is returned as an
-// *azcore.ResponseError; a 202 to POST or DELETE without a polling header,
-// or a polling URL on a host that is not allowed, is an error too.
+// A 200, 201 or 204 that is already terminal gives a poller that is done
+// at once, whatever polling headers it carries. Otherwise the protocol is
+// chosen from resp: Azure-AsyncOperation, then Operation-Location, then
+// Location, then the resource's provisioningState (PUT, PATCH). A non-2xx
+// resp is returned as an *azcore.ResponseError; a 202 to POST or DELETE
+// without a polling header, a relative or untrusted polling URL, and a
+// JSON body that cannot be read are errors too (*httplro.InitialError
+// messages, wrapping ErrHostNotAllowed where a host is refused).
 func NewPoller[T any](resp *http.Response, pl runtime.Pipeline, opts *Options) (*poller.Poller[T], error) {
-	cfg, po := opts.config(pl)
+	cfg, po, err := opts.config(pl)
+	if err != nil {
+		return nil, fmt.Errorf("azure: %w", err)
+	}
 	op, initial, err := httplro.Start(resp, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("azure: %w", err)
@@ -110,13 +156,17 @@ func NewPoller[T any](resp *http.Response, pl runtime.Pipeline, opts *Options) (
 }
 
 // Resume returns a poller for the operation a resume token names: a token
-// from this package (compact, JSON, or sealed with opts.SealKey), or one
-// made by azcore's runtime.Poller[T].ResumeToken. Every URL in the token
-// must be absolute, https unless loopback, and on the original request's
-// host or in AllowedHosts; a token that fails is refused before any request.
+// from this package (compact, JSON, or sealed with opts.SealKey or one of
+// opts.SealKeys), or one made by azcore's runtime.Poller[T].ResumeToken.
+// Trust comes from opts alone: every URL in the token must be inside the
+// cloud's Resource Manager endpoint or AllowedHosts, or the token is
+// refused before any request (poller.ErrInvalidToken, ErrHostNotAllowed).
 func Resume[T any](token string, pl runtime.Pipeline, opts *Options) (*poller.Poller[T], error) {
-	cfg, po := opts.config(pl)
-	op, tok, err := httplro.Resume(token, po.SealKey, cfg)
+	cfg, po, err := opts.config(pl)
+	if err != nil {
+		return nil, fmt.Errorf("azure: resuming: %w", err)
+	}
+	op, tok, err := httplro.Resume(token, cfg, po.SealKey, po.SealKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("azure: resuming: %w", err)
 	}

@@ -86,7 +86,12 @@ func ExampleResume() {
 	ap, _ := runtime.NewPoller[deleted](resp, pl, nil)
 	azToken, _ := ap.ResumeToken()
 
-	p, err := azure.Resume[json.RawMessage](azToken, pl, &azure.Options{Options: poller.Options{Clock: lrotest.NewAutoClock(time.Now())}})
+	// Resume trusts only the hosts the caller names (here the loopback
+	// fake; Azure Resource Manager's endpoint is trusted by default).
+	p, err := azure.Resume[json.RawMessage](azToken, pl, &azure.Options{
+		Options:      poller.Options{Clock: lrotest.NewAutoClock(time.Now())},
+		AllowedHosts: []string{srv.URL()},
+	})
 	if err != nil {
 		panic(err)
 	}

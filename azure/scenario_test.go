@@ -84,7 +84,9 @@ func run(t *testing.T, s scenario, resumeAfter int) (outcome, *armfake.Server) {
 		tok, err := p.ResumeToken()
 		require.NoError(t, err)
 		require.NotContains(t, tok, "Authorization")
-		p, err = azure.Resume[json.RawMessage](tok, newPipeline(srv.Client(), noRetries()), opts)
+		ropts := *opts
+		ropts.AllowedHosts = append(append([]string(nil), s.allowed...), srv.URL())
+		p, err = azure.Resume[json.RawMessage](tok, newPipeline(srv.Client(), noRetries()), &ropts)
 		require.NoError(t, err, "Resume")
 	}
 	res, err := p.Wait(ctx, nil)
@@ -448,11 +450,24 @@ func specialScenarios() []scenario {
 			want: outcome{Status: poller.StatusSucceeded}},
 		{name: "DELETE/location/gone-but-resource-remains", method: "DELETE",
 			sc: sc("DELETE", r("DELETE", resourcePath, armfake.Accepted().WithHeader("Location", armfake.StatusURL())),
-				r("GET", armfake.StatusPath, armfake.Error(410, "Gone", "expired")), r("GET", resourcePath, armfake.JSON(200, resourceBody))),
+				r("GET", armfake.StatusPath, armfake.Accepted(), armfake.Error(410, "Gone", "expired")), r("GET", resourcePath, armfake.JSON(200, resourceBody))),
 			want: outcome{Status: poller.StatusFailed, Message: "the status URL is gone and the resource still exists"}},
+		// A success rests on a status the service gave: a status URL that is
+		// gone before it ever answered does not let the resource's 404 pass
+		// for "deleted" (issue 12, defect 3).
+		{name: "DELETE/async/gone-before-any-status", method: "DELETE",
+			sc: sc("DELETE", r("DELETE", resourcePath, aao),
+				r("GET", armfake.StatusPath, armfake.Error(404, "NotFound", "never existed")),
+				r("GET", resourcePath, armfake.Error(404, "ResourceNotFound", "gone"))),
+			want: outcome{Status: poller.StatusRunning, ErrIs: poller.ErrOperationNotFound}},
+		{name: "DELETE/location/gone-before-any-status", method: "DELETE",
+			sc: sc("DELETE", r("DELETE", resourcePath, armfake.Accepted().WithHeader("Location", armfake.StatusURL())),
+				r("GET", armfake.StatusPath, armfake.Error(404, "NotFound", "never existed")),
+				r("GET", resourcePath, armfake.Error(404, "ResourceNotFound", "gone"))),
+			want: outcome{Status: poller.StatusRunning, ErrIs: poller.ErrOperationNotFound}},
 		{name: "DELETE/async/gone-resource-still-deleting", method: "DELETE",
 			sc: sc("DELETE", r("DELETE", resourcePath, aao),
-				r("GET", armfake.StatusPath, armfake.Error(404, "NotFound", "expired")),
+				r("GET", armfake.StatusPath, armfake.Status("InProgress"), armfake.Error(404, "NotFound", "expired")),
 				r("GET", resourcePath, armfake.Resource("w1", "Deleting"), armfake.Error(404, "ResourceNotFound", "gone"))),
 			want: outcome{Status: poller.StatusSucceeded}},
 		{name: "PUT/operation/failed-x-ms-error-code", method: "PUT",

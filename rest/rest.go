@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lrokit/lrokit/internal/httplro"
+	"github.com/lrokit/lrokit/internal/trust"
 	"github.com/lrokit/lrokit/poller"
 )
 
@@ -55,9 +56,11 @@ type Options struct {
 	// FinalStateVia says where a POST's result comes from; "" for the
 	// default. A token keeps the value it was made with.
 	FinalStateVia FinalStateVia
-	// AllowedHosts are extra hosts polling and result URLs may use: "host",
-	// "host:port", or ".suffix" for any subdomain. The initial request's
-	// host is always allowed.
+	// AllowedHosts are the hosts polling and result URLs may use: "host",
+	// "host:port", ".suffix" (every subdomain) or an origin
+	// "https://host:port". NewPoller also trusts the initial request's
+	// origin; Resume trusts nothing a token says, so a token resumes only
+	// when its hosts are named here.
 	AllowedHosts []string
 	// AllowHTTP permits plain http to hosts that are not loopback (for
 	// example inside a private network). By default such URLs are refused.
@@ -69,7 +72,7 @@ type Options struct {
 	NotFoundGrace time.Duration
 }
 
-func (o *Options) config(client *http.Client) (httplro.Config, poller.Options) {
+func (o *Options) config(client *http.Client) (httplro.Config, poller.Options, error) {
 	var opts Options
 	if o != nil {
 		opts = *o
@@ -82,16 +85,20 @@ func (o *Options) config(client *http.Client) (httplro.Config, poller.Options) {
 	// must not follow them by itself.
 	c := *client
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	trusted, err := trust.New("rest.Options.AllowedHosts (CLI: --allow-host)", opts.AllowHTTP, opts.AllowedHosts...)
+	if err != nil {
+		return httplro.Config{}, opts.Options, err
+	}
 	return httplro.Config{
 		Provider:      Provider,
 		Doer:          &c,
 		FinalStateVia: string(opts.FinalStateVia),
-		AllowedHosts:  opts.AllowedHosts,
+		Trusted:       trusted,
 		AllowHTTP:     opts.AllowHTTP,
 		REST:          true,
 		NotFoundGrace: opts.NotFoundGrace,
 		Clock:         opts.Clock,
-	}, opts.Options
+	}, opts.Options, nil
 }
 
 // NewPoller returns a poller for the operation whose initial response is
@@ -107,7 +114,10 @@ func (o *Options) config(client *http.Client) (httplro.Config, poller.Options) {
 // final resource. A 201 Created or any other terminal 2xx is done at once.
 // A non-2xx resp is returned as a *ResponseError.
 func NewPoller[T any](resp *http.Response, client *http.Client, opts *Options) (*poller.Poller[T], error) {
-	cfg, po := opts.config(client)
+	cfg, po, err := opts.config(client)
+	if err != nil {
+		return nil, fmt.Errorf("rest: %w", err)
+	}
 	op, initial, err := httplro.Start(resp, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("rest: %w", err)
@@ -117,13 +127,17 @@ func NewPoller[T any](resp *http.Response, client *http.Client, opts *Options) (
 }
 
 // Resume returns a poller for the operation a resume token of this package
-// names (compact, JSON, or sealed with opts.SealKey). Every URL in the token
-// must be absolute, https unless loopback (or AllowHTTP), and on the
-// original request's host or in AllowedHosts; a token that fails is
-// refused before any request.
+// names (compact, JSON, or sealed with opts.SealKey or one of
+// opts.SealKeys). Trust comes from opts alone: every URL in the token must
+// be inside AllowedHosts (https unless AllowHTTP or an http:// origin is
+// named), or the token is refused before any request
+// (poller.ErrInvalidToken, ErrHostNotAllowed).
 func Resume[T any](token string, client *http.Client, opts *Options) (*poller.Poller[T], error) {
-	cfg, po := opts.config(client)
-	op, tok, err := httplro.Resume(token, po.SealKey, cfg)
+	cfg, po, err := opts.config(client)
+	if err != nil {
+		return nil, fmt.Errorf("rest: resuming: %w", err)
+	}
+	op, tok, err := httplro.Resume(token, cfg, po.SealKey, po.SealKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("rest: resuming: %w", err)
 	}

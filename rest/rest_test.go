@@ -70,7 +70,9 @@ func play(t *testing.T, c restCase, resumeAfter int) (outcome, []string, *armfak
 		}
 		tok, err := p.ResumeToken()
 		require.NoError(t, err)
-		p, err = rest.Resume[json.RawMessage](tok, srv.Client(), &opts)
+		ropts := opts // Resume trusts only the hosts the caller names
+		ropts.AllowedHosts = append(append([]string(nil), opts.AllowedHosts...), srv.URL())
+		p, err = rest.Resume[json.RawMessage](tok, srv.Client(), &ropts)
 		require.NoError(t, err)
 	}
 	var details []string
@@ -265,6 +267,10 @@ func TestHTTPToPublicHostsNeedsAllowHTTP(t *testing.T) {
 	_, err = rest.Resume[json.RawMessage](tok, nil, nil)
 	require.ErrorIs(t, err, poller.ErrInvalidToken, "the token is refused without AllowHTTP too")
 	_, err = rest.Resume[json.RawMessage](tok, nil, &rest.Options{AllowHTTP: true})
+	require.ErrorIs(t, err, rest.ErrHostNotAllowed, "AllowHTTP allows a scheme, not a host")
+	_, err = rest.Resume[json.RawMessage](tok, nil, &rest.Options{AllowedHosts: []string{"api.example.com"}})
+	require.ErrorIs(t, err, rest.ErrHostNotAllowed, "a named host is https unless AllowHTTP")
+	_, err = rest.Resume[json.RawMessage](tok, nil, &rest.Options{AllowHTTP: true, AllowedHosts: []string{"api.example.com"}})
 	require.NoError(t, err)
 }
 

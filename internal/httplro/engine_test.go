@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lrokit/lrokit/internal/trust"
 	"github.com/lrokit/lrokit/lrotest/armfake"
 	"github.com/lrokit/lrokit/poller"
 )
@@ -36,7 +37,10 @@ func drive(t *testing.T, srv *armfake.Server, cfg Config, method string) (poller
 			require.NoError(t, err)
 			enc, err := tok.Encode()
 			require.NoError(t, err)
-			op, _, err = Resume(enc, nil, cfg)
+			// A resumed operation trusts only what the caller names.
+			rcfg := cfg
+			rcfg.Trusted = trust.MustNew("", false, srv.URL())
+			op, _, err = Resume(enc, rcfg, nil)
 			require.NoError(t, err)
 		}
 		o, err := op.Poll(context.Background())

@@ -8,9 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
+
+	"github.com/lrokit/lrokit/internal/trust"
 
 	"github.com/lrokit/lrokit/poller"
 )
@@ -94,32 +99,129 @@ func ReadBody(resp *http.Response) ([]byte, error) {
 	return b, nil
 }
 
-// send performs one request and reads its body. Transport failures are
-// transient (the core retries them), except certificate errors and the
-// caller's own cancellation. A redirect the transport followed to a host the
-// rules refuse is an error.
+// send performs one request and reads its body. The URL was checked
+// against the trusted hosts when it was learned; a redirect the Doer
+// follows is refused before anything is written to an untrusted host (see
+// guardRedirects), and checked again on the response. Transport failures
+// are transient (the core retries them), except certificate errors, refused
+// redirects and the caller's own cancellation.
 func (o *Op) send(ctx context.Context, method string, u *url.URL) (*http.Response, []byte, error) {
+	if err := o.trusted.Check(u); err != nil {
+		// Defence in depth: every URL is checked where it is learned.
+		return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(u), err)
+	}
+	var guard *redirectGuard
+	if o.cfg.GuardRedirects {
+		ctx, guard = guardRedirects(ctx, u, o.trusted)
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("building %s %s: %w", method, Redact(u), redactErr(err))
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := o.cfg.Doer.Do(req)
+	if refused := guard.refusal(); refused != "" {
+		if resp != nil && resp.Body != nil {
+			_ = resp.Body.Close()
+		}
+		return nil, nil, fmt.Errorf("%s %s was redirected to %s, which is not trusted; nothing was sent there: %w", method, Redact(u), refused, ErrHostNotAllowed)
+	}
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			_ = resp.Body.Close()
 		}
 		return nil, nil, classifyTransport(ctx, method, u, err)
 	}
-	if resp.Request != nil && resp.Request.URL != nil && resp.Request.URL.Host != u.Host && !o.hosts.Allowed(resp.Request.URL) {
-		_ = resp.Body.Close()
-		return nil, nil, fmt.Errorf("%s %s was redirected: %w: %s", method, Redact(u), ErrHostNotAllowed, resp.Request.URL.Host)
+	if resp.Request != nil && resp.Request.URL != nil && resp.Request.URL.String() != u.String() {
+		if err := o.trusted.Check(resp.Request.URL); err != nil {
+			_ = resp.Body.Close()
+			return nil, nil, fmt.Errorf("%s %s was redirected: %w", method, Redact(u), err)
+		}
 	}
 	body, err := ReadBody(resp)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(u), err)
 	}
 	return resp, body, nil
+}
+
+// guardRedirects protects requests sent through a transport whose redirect
+// policy is not ours (an azcore pipeline's http.Client follows redirects,
+// and forwards Authorization to the same host name on any port). Each
+// connection the request asks for is announced by httptrace's GetConn with
+// its host:port; one for a redirect to a host:port the anchors do not
+// trust is closed in GotConn, before the request is written to it, and the
+// refused host is reported. Behind an HTTP proxy every connection goes to
+// the proxy, so the response check in send is what remains.
+func guardRedirects(ctx context.Context, first *url.URL, trusted trust.Anchors) (context.Context, *redirectGuard) {
+	g := &redirectGuard{first: hostPort(first), trusted: trusted}
+	trace := &httptrace.ClientTrace{GetConn: g.getConn, GotConn: g.gotConn}
+	return httptrace.WithClientTrace(ctx, trace), g
+}
+
+func (g *redirectGuard) refusal() string {
+	if g == nil {
+		return ""
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.refused
+}
+
+type redirectGuard struct {
+	first   string
+	trusted trust.Anchors
+	mu      sync.Mutex
+	pending string
+	refused string
+}
+
+func (g *redirectGuard) getConn(addr string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pending = ""
+	if addr != g.first && !trustedAddr(addr, g.trusted) {
+		g.pending = addr
+	}
+}
+
+func (g *redirectGuard) gotConn(info httptrace.GotConnInfo) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.pending != "" {
+		g.refused = g.pending
+		_ = info.Conn.Close()
+	}
+}
+
+// trustedAddr reports whether some trusted https or http origin has the
+// host:port addr.
+func trustedAddr(addr string, trusted trust.Anchors) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	for _, scheme := range []string{"https", "http"} {
+		u := &url.URL{Scheme: scheme, Host: host + ":" + port}
+		if trusted.Check(u) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if strings.EqualFold(u.Scheme, "http") {
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 func classifyTransport(ctx context.Context, method string, u *url.URL, err error) error {

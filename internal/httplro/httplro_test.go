@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lrokit/lrokit/internal/trust"
 	"github.com/lrokit/lrokit/poller"
 )
 
@@ -21,7 +22,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 
 func TestResolveChecksSchemeAndHost(t *testing.T) {
 	origin := mustURL(t, "https://management.azure.com/subscriptions/s/r?api-version=1")
-	h := NewHosts(origin, []string{" .blob.core.windows.net ", "other.example.com:8443", "", "."}, false)
+	o := &Op{trusted: trust.MustNew("Options.AllowedHosts", false, "management.azure.com", " .blob.core.windows.net ", "other.example.com:8443", "")}
 	for _, tc := range []struct {
 		ref     string
 		want    string
@@ -36,7 +37,7 @@ func TestResolveChecksSchemeAndHost(t *testing.T) {
 		{ref: "https://other.example.com/x", errIs: ErrHostNotAllowed},
 		{ref: "https://blob.core.windows.net.evil.com/x", errIs: ErrHostNotAllowed},
 		{ref: "https://evil.com/x?sig=secret", errIs: ErrHostNotAllowed},
-		{ref: "http://management.azure.com/op", errText: "https is required"},
+		{ref: "http://management.azure.com/op", errText: "downgrade"},
 		{ref: "ftp://management.azure.com/op", errText: "scheme"},
 		{ref: "https://u:p@management.azure.com/op", errText: "user information"},
 		{ref: "", errText: "empty"},
@@ -44,11 +45,12 @@ func TestResolveChecksSchemeAndHost(t *testing.T) {
 		{ref: "https:///nohost", errText: "no host"},
 	} {
 		t.Run(tc.ref, func(t *testing.T) {
-			u, err := h.Resolve(origin, tc.ref)
+			u, err := o.resolve(origin, tc.ref, "Location")
 			switch {
 			case tc.errIs != nil:
 				require.ErrorIs(t, err, tc.errIs)
 				assert.NotContains(t, err.Error(), "secret")
+				assert.Contains(t, err.Error(), "Options.AllowedHosts", "a refusal names the option that would allow the host")
 			case tc.errText != "":
 				require.ErrorContains(t, err, tc.errText)
 			default:
@@ -57,28 +59,24 @@ func TestResolveChecksSchemeAndHost(t *testing.T) {
 			}
 		})
 	}
-	_, err := h.Resolve(nil, "/relative")
+	_, err := o.resolve(nil, "/relative", "Location")
 	require.ErrorContains(t, err, "not absolute")
+	o.cfg.AbsoluteOnly = true
+	_, err = o.resolve(origin, "/operations/1", "Azure-AsyncOperation")
+	require.ErrorIs(t, err, errRelativeURL, "Azure refuses relative polling URLs")
 }
 
-func TestLoopbackMayUseHTTP(t *testing.T) {
+func TestLoopbackAndOrigin(t *testing.T) {
 	for host, want := range map[string]bool{
 		"127.0.0.1": true, "127.8.9.10": true, "::1": true, "[::1]": true, "localhost": true, "LOCALHOST.": true,
 		"evil.localhost": false, "10.0.0.1": false, "example.com": false, "": false,
 	} {
 		assert.Equal(t, want, IsLoopback(host), host)
 	}
-	h := NewHosts(mustURL(t, "http://127.0.0.1:8080/r"), nil, false)
-	_, err := h.Resolve(nil, "http://127.0.0.1:8080/op")
-	require.NoError(t, err)
-	_, err = h.Resolve(nil, "http://127.0.0.1:9090/op")
-	require.ErrorIs(t, err, ErrHostNotAllowed, "another port is another origin")
-	v6 := NewHosts(mustURL(t, "http://[::1]:80/r"), nil, false)
-	_, err = v6.Resolve(nil, "http://[::1]/op")
-	require.NoError(t, err, "default ports compare equal")
 	require.NoError(t, CheckOrigin(mustURL(t, "http://api.internal/r"), true))
+	require.Error(t, CheckOrigin(mustURL(t, "http://api.internal/r"), false))
+	require.NoError(t, CheckOrigin(mustURL(t, "http://127.0.0.1:8080/r"), false))
 	require.Error(t, CheckOrigin(mustURL(t, "/r"), false))
-	assert.False(t, Hosts{}.Allowed(&url.URL{}))
 }
 
 func TestRedact(t *testing.T) {
@@ -171,6 +169,6 @@ func TestStartNeedsARequestAndADoer(t *testing.T) {
 	require.Error(t, err)
 	_, _, err = Start(&http.Response{Request: &http.Request{URL: mustURL(t, "https://h/r")}}, Config{})
 	require.Error(t, err)
-	_, _, err = Resume("{}", nil, Config{})
+	_, _, err = Resume("{}", Config{}, nil)
 	require.Error(t, err)
 }

@@ -9,49 +9,46 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/lrokit/lrokit/internal/trust"
 	"github.com/lrokit/lrokit/poller"
 )
 
-// ErrWrongToken is wrapped when a valid token belongs to another provider
-// or protocol.
-var ErrWrongToken = errors.New("resume token is not for this adapter")
-
 // Resume rebuilds an operation from a resume token: an lrokit token of
-// cfg.Provider (compact, JSON or sealed with key), or a token made by
-// azcore's runtime.Poller[T].ResumeToken (async, op, loc and body kinds).
-// Every URL in the token is checked like a URL from a response: absolute,
-// https unless loopback, and on the original request's host or an allowed
-// one. It never panics, whatever the input.
-func Resume(token string, key []byte, cfg Config) (*Op, poller.Token, error) {
+// cfg.Provider (compact, JSON, or sealed with one of keys), or a token made
+// by azcore's runtime.Poller[T].ResumeToken (async, op, loc and body
+// kinds). Trust comes from cfg.Trusted alone: every URL in the token must
+// be absolute and inside the caller's anchors, or the token is refused
+// before any request with an error wrapping poller.ErrInvalidToken and
+// ErrHostNotAllowed. It never panics, whatever the input.
+func Resume(token string, cfg Config, key []byte, older ...[]byte) (*Op, poller.Token, error) {
 	if cfg.Doer == nil {
 		return nil, poller.Token{}, errors.New("no HTTP client or pipeline given")
 	}
+	if !validFinalStateVia(cfg.FinalStateVia) {
+		return nil, poller.Token{}, fmt.Errorf("unknown final-state-via %q", cfg.FinalStateVia)
+	}
 	if cfg.ImportAzcore && len(token) <= poller.MaxTokenSize {
 		if raw := bytes.TrimSpace([]byte(token)); isAzcoreToken(raw) {
-			if len(key) > 0 {
+			if len(key) > 0 || len(older) > 0 {
 				return nil, poller.Token{}, fmt.Errorf("%w: an azcore token is not sealed, and a sealed token is required", poller.ErrInvalidToken)
 			}
 			kind, st, err := importAzcore(raw)
 			if err != nil {
 				return nil, poller.Token{}, err
 			}
-			op, err := rebuild(kind, st, cfg)
+			op, err := rebuild(kind, st, nil, cfg)
 			if err != nil {
 				return nil, poller.Token{}, err
 			}
 			return op, poller.Token{Version: poller.TokenVersion, Provider: cfg.Provider, Kind: string(kind)}, nil
 		}
 	}
-	tok, err := poller.DecodeToken(token, key)
+	tok, err := poller.DecodeToken(token, key, older...)
 	if err != nil {
 		return nil, poller.Token{}, err
 	}
-	if tok.Provider != cfg.Provider {
-		return nil, poller.Token{}, fmt.Errorf("%w: it is for provider %q, not %q", ErrWrongToken, clip(tok.Provider), cfg.Provider)
-	}
-	kind := Kind(tok.Kind)
-	if !kind.valid() {
-		return nil, poller.Token{}, fmt.Errorf("%w: unknown kind %q", ErrWrongToken, clip(tok.Kind))
+	if err := tok.Check(cfg.Provider, string(KindAsync), string(KindOperation), string(KindLocation), string(KindBody), string(KindDone)); err != nil {
+		return nil, poller.Token{}, err
 	}
 	var st State
 	if len(tok.State) > 0 {
@@ -59,27 +56,18 @@ func Resume(token string, key []byte, cfg Config) (*Op, poller.Token, error) {
 			return nil, poller.Token{}, fmt.Errorf("%w: its state does not decode", poller.ErrInvalidToken)
 		}
 	}
-	op, err := rebuild(kind, st, cfg)
+	op, err := rebuild(Kind(tok.Kind), st, tok.Secrets, cfg)
 	if err != nil {
 		return nil, poller.Token{}, err
 	}
 	return op, tok, nil
 }
 
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
-}
-
-// rebuild validates a decoded state and returns its operation.
-func rebuild(kind Kind, st State, cfg Config) (*Op, error) {
+// rebuild validates a decoded state against the caller's anchors and
+// returns its operation.
+func rebuild(kind Kind, st State, secrets map[string]string, cfg Config) (*Op, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", poller.ErrInvalidToken, fmt.Sprintf(format, args...))
-	}
-	if !validFinalStateVia(cfg.FinalStateVia) {
-		return nil, fmt.Errorf("unknown final-state-via %q", cfg.FinalStateVia)
 	}
 	if !validFinalStateVia(st.FinalStateVia) {
 		return nil, bad("its final-state-via is unknown")
@@ -100,59 +88,33 @@ func rebuild(kind Kind, st State, cfg Config) (*Op, error) {
 	default:
 		return nil, bad("its method is not PUT, PATCH, POST or DELETE")
 	}
-	o := &Op{cfg: cfg, kind: kind, st: st}
-	var origin *url.URL
-	if st.URL != "" {
-		u, err := url.Parse(st.URL)
-		if err != nil {
-			return nil, bad("its original URL does not parse")
+	o := &Op{cfg: cfg, kind: kind, proto: protocolOf(kind), st: st, trusted: cfg.Trusted}
+	// Every URL the token names must be inside the caller's anchors, not
+	// merely agree with the token's other URLs: an attacker edits them all.
+	for _, f := range o.st.urlFields() {
+		if *f.ref == "" {
+			continue
 		}
-		if err := CheckOrigin(u, cfg.AllowHTTP); err != nil {
-			return nil, bad("its original URL is refused: %v", err)
-		}
-		o.orig, origin = u, u
-	}
-	if kind == KindBody && o.orig == nil {
-		return nil, bad("it names no resource URL")
-	}
-	if st.Poll != "" {
-		u, err := url.Parse(st.Poll)
-		if err != nil || !u.IsAbs() {
-			return nil, bad("its polling URL is not absolute")
-		}
-		if origin == nil {
-			// An imported azcore Location token names no original request:
-			// its polling URL's host is the only one it may use.
-			if err := CheckOrigin(u, cfg.AllowHTTP); err != nil {
-				return nil, bad("its polling URL is refused: %v", err)
+		if q, ok := secrets[f.name]; ok {
+			u, err := url.Parse(*f.ref)
+			if err != nil {
+				return nil, bad("its %s URL does not parse", f.name)
 			}
-			origin = u
+			u.RawQuery = q
+			*f.ref = u.String()
 		}
-	}
-	if origin == nil {
-		return nil, bad("it names no URL")
-	}
-	o.hosts = NewHosts(origin, cfg.AllowedHosts, cfg.AllowHTTP)
-	check := func(name, ref string) (*url.URL, error) {
-		if ref == "" {
-			return nil, nil
-		}
-		if u, err := url.Parse(ref); err != nil || !u.IsAbs() {
-			return nil, bad("its %s URL is not absolute", name)
-		}
-		u, err := o.hosts.Resolve(nil, ref)
+		u, err := trust.ParseAbsolute(*f.ref)
 		if err != nil {
-			return nil, fmt.Errorf("%w: its %s URL is refused: %w", poller.ErrInvalidToken, name, err)
+			return nil, bad("its %s URL is not an absolute URL", f.name)
 		}
-		return u, nil
-	}
-	var err error
-	if o.poll, err = check("polling", st.Poll); err != nil {
-		return nil, err
-	}
-	for _, c := range []struct{ name, ref string }{{"location", st.Location}, {"content-location", st.ContentLocation}, {"result", st.Result}} {
-		if _, err := check(c.name, c.ref); err != nil {
-			return nil, err
+		if err := o.trusted.Check(u); err != nil {
+			return nil, fmt.Errorf("%w: its %s URL is refused: %w", poller.ErrInvalidToken, f.name, err)
+		}
+		switch f.name {
+		case "url":
+			o.orig = u
+		case "poll":
+			o.poll = u
 		}
 	}
 	switch kind {
@@ -161,6 +123,9 @@ func rebuild(kind Kind, st State, cfg Config) (*Op, error) {
 			return nil, bad("it names no polling URL")
 		}
 	case KindBody:
+		if o.orig == nil {
+			return nil, bad("it names no resource URL")
+		}
 		o.poll = o.orig
 	case KindDone:
 		switch st.Outcome {
@@ -176,6 +141,12 @@ func rebuild(kind Kind, st State, cfg Config) (*Op, error) {
 			}
 			o.lastDone.Err = &poller.OperationError{Provider: cfg.Provider, Operation: o.Name(), Status: st.Outcome, Code: st.Code, Message: msg}
 		}
+	}
+	if o.st.Fallback && o.orig == nil {
+		return nil, bad("it follows the resource but names none")
+	}
+	if o.orig == nil && o.poll == nil {
+		return nil, bad("it names no URL")
 	}
 	return o, nil
 }

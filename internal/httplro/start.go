@@ -1,16 +1,22 @@
 package httplro
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
+	"slices"
 
+	"github.com/lrokit/lrokit/internal/trust"
 	"github.com/lrokit/lrokit/poller"
 )
 
 // InitialError reports an initial response that cannot start an operation
-// although it is a 2xx (a 202 on POST or DELETE without a polling header, a
-// polling header that does not parse or names a foreign host).
+// although it is a 2xx: a 202 to POST or DELETE without a polling header, a
+// polling URL that is relative (Azure), does not parse or is not trusted,
+// or a body that cannot be read.
 type InitialError struct {
 	Msg string
 	// Response is the initial response; its Body can be read again.
@@ -28,11 +34,12 @@ func (e *InitialError) Error() string {
 // Unwrap returns the cause.
 func (e *InitialError) Unwrap() error { return e.Err }
 
-// Start reads the operation's initial response and chooses its protocol:
-// Azure-AsyncOperation first, then Operation-Location, then Location, then
-// the resource's provisioningState (PUT, PATCH). It returns the operation
-// and what the initial response says. A non-2xx initial response is an
-// error built by Config.ResponseError.
+// Start reads the operation's initial response. It first decides whether
+// the response already finished the operation — and then no polling URL is
+// looked at, let alone checked, since none will be requested — and
+// otherwise chooses the protocol from the selection table (protocols) and
+// checks the polling URL. A non-2xx initial response is an error built by
+// Config.ResponseError.
 func Start(resp *http.Response, cfg Config) (*Op, poller.Observation, error) {
 	var none poller.Observation
 	if resp == nil || resp.Request == nil || resp.Request.URL == nil {
@@ -54,122 +61,149 @@ func Start(resp *http.Response, cfg Config) (*Op, poller.Observation, error) {
 	if err := CheckOrigin(&orig, cfg.AllowHTTP); err != nil {
 		return nil, none, err
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	code := resp.StatusCode
+	if code < 200 || code > 299 {
 		return nil, none, cfg.respErr(resp, body)
 	}
-	o := &Op{cfg: cfg, orig: &orig, hosts: NewHosts(&orig, cfg.AllowedHosts, cfg.AllowHTTP)}
-	o.st = State{Method: method, URL: orig.String(), FinalStateVia: cfg.FinalStateVia, ResultPath: cfg.ResultPath}
-	h := resp.Header
-	code := resp.StatusCode
-	b, perr := ParseBody(body)
-	if perr != nil {
-		b = Body{Progress: poller.ProgressUnknown}
+	// The caller sent this request itself: its origin is trusted for this
+	// operation, on top of the caller's anchors.
+	origin, err := trust.Origin(&orig)
+	if err != nil {
+		return nil, none, err
 	}
+	trusted, err := cfg.Trusted.With(origin)
+	if err != nil {
+		return nil, none, err
+	}
+	o := &Op{cfg: cfg, orig: &orig, trusted: trusted}
+	o.st = State{Method: method, URL: orig.String(), FinalStateVia: cfg.FinalStateVia, ResultPath: cfg.ResultPath}
 	fail := func(msg string, err error) (*Op, poller.Observation, error) {
 		resp.Body = readerOf(body)
 		return nil, none, &InitialError{Msg: msg, Response: resp, Err: err}
 	}
-	// softURL keeps a final-GET candidate and ignores it when it is junk:
-	// another header drives polling.
-	softURL := func(ref string) string {
-		if ref == "" {
-			return ""
+	b, perr := ParseBody(body)
+	if perr != nil {
+		b = Body{Progress: poller.ProgressUnknown}
+		// A 202's body is advisory; any other JSON body decides whether the
+		// operation is finished, so one that cannot be read (truncated,
+		// malformed) is an error here, not a silent success.
+		if code != http.StatusAccepted && looksJSON(resp, body) && !json.Valid(body) {
+			return fail(fmt.Sprintf("the initial response (%d %s) to %s %s has a body that cannot be read (%d bytes)", code, http.StatusText(code), method, Redact(&orig), len(body)), perr)
 		}
-		u, err := o.hosts.Resolve(&orig, ref)
+	}
+	h := resp.Header
+	p := selectProtocol(method, code, h, &cfg)
+
+	// 1. Finished or not, decided before any polling URL is used.
+	word, terminal := "", false
+	switch {
+	case code == http.StatusAccepted:
+		if p == nil {
+			return fail(fmt.Sprintf("%s answered 202 Accepted without a polling header (Azure-AsyncOperation, Operation-Location or Location)", method), nil)
+		}
+		// A 202 is never a terminal answer while a polling URL is given.
+		switch {
+		case b.Status != "" && !MapState(b.Status).Terminal():
+			word = b.Status
+		case b.ProvisioningState != "" && !MapState(b.ProvisioningState).Terminal():
+			word = b.ProvisioningState
+		}
+	case p == nil:
+		word, terminal = "Succeeded", true // POST or DELETE answered 200/201/204
+	default:
+		word = p.initialWord(b, code, &cfg)
+		terminal = word != "" && MapState(word).Terminal()
+	}
+	if terminal {
+		return o.startDone(resp, body, b, word)
+	}
+
+	// 2. Still running: the polling URL must be absolute (Azure) and
+	// trusted; other URLs are kept if usable, and refused at once only
+	// when the final-result table will request them.
+	o.proto, o.kind = p, p.kind
+	if p.header != "" {
+		u, err := o.resolve(&orig, h.Get(p.header), p.header)
 		if err != nil {
-			return ""
+			return fail("cannot poll the operation", err)
 		}
-		return u.String()
+		o.poll, o.st.Poll = u, u.String()
+		if p.header != "Location" {
+			if o.st.Location, err = o.secondary(h.Get("Location"), "Location", srcLocation); err != nil {
+				return fail("cannot use the operation's result URL", err)
+			}
+		}
+	} else {
+		o.poll = o.orig
 	}
 	if cfg.REST {
-		o.st.ContentLocation = softURL(h.Get("Content-Location"))
+		if o.st.ContentLocation, err = o.secondary(h.Get("Content-Location"), "Content-Location", srcContentLocation); err != nil {
+			return fail("cannot use the operation's result URL", err)
+		}
 	}
-	pollWith := func(kind Kind, header string) error {
-		u, err := o.hosts.Resolve(&orig, h.Get(header))
-		if err != nil {
-			return fmt.Errorf("the %s header: %w", header, err)
-		}
-		o.kind, o.poll, o.st.Poll = kind, u, u.String()
-		return nil
-	}
-	word := ""
-	switch aao, opl, loc := h.Get("Azure-AsyncOperation"), h.Get("Operation-Location"), h.Get("Location"); {
-	case aao != "":
-		if err := pollWith(KindAsync, "Azure-AsyncOperation"); err != nil {
-			return fail("cannot poll the operation", err)
-		}
-		o.st.Location = softURL(loc)
-		word = b.ProvisioningState
-	case opl != "":
-		if err := pollWith(KindOperation, "Operation-Location"); err != nil {
-			return fail("cannot poll the operation", err)
-		}
-		o.st.Location = softURL(loc)
-		word = b.Status
-	case loc != "" && (!cfg.REST || code == http.StatusAccepted):
-		if err := pollWith(KindLocation, "Location"); err != nil {
-			return fail("cannot poll the operation", err)
-		}
-		word = b.ProvisioningState
-		if cfg.REST && b.IsStatusMonitor() {
-			word = b.Status
-		}
-	case code == http.StatusAccepted && (method == http.MethodPut || method == http.MethodPatch):
-		o.kind = KindBody
-	case code == http.StatusAccepted:
-		return fail(fmt.Sprintf("%s answered 202 Accepted without a polling header (Azure-AsyncOperation, Operation-Location or Location)", method), nil)
-	case method == http.MethodPut || method == http.MethodPatch:
-		word = b.ProvisioningState
-		switch {
-		case code == http.StatusNoContent:
-			word = "Succeeded"
-		case word == "" && code == http.StatusCreated && !cfg.REST:
-			// ARM: a 201 without provisioningState is still being created.
-			o.kind = KindBody
+	if word == "" {
+		word = "Accepted"
+		if code == http.StatusCreated {
 			word = "Created"
-		case word == "":
-			word = "Succeeded"
 		}
-		if o.kind == "" && !MapState(word).Terminal() {
-			o.kind = KindBody
-		}
-	default:
-		word = "Succeeded"
-		if cfg.REST && code == http.StatusCreated {
+	}
+	st := poller.StatusRunning
+	if MapState(word) == poller.StatusNotStarted {
+		st = poller.StatusNotStarted
+	}
+	return o, o.observe(st, b.Detail(word), b.Progress, resp), nil
+}
+
+// startDone makes the operation of an initial response that finished it.
+func (o *Op) startDone(resp *http.Response, body []byte, b Body, word string) (*Op, poller.Observation, error) {
+	o.kind = KindDone
+	o.final, o.haveFinal = body, true
+	o.st.NoContent = len(bytes.TrimSpace(body)) == 0
+	if o.cfg.REST {
+		// Only requested when the body is empty: kept if usable.
+		o.st.ContentLocation, _ = o.secondary(resp.Header.Get("Content-Location"), "Content-Location", "")
+		if resp.StatusCode == http.StatusCreated && o.st.Method != http.MethodPut && o.st.Method != http.MethodPatch {
 			// 201 Created: Location names the new resource (RFC 9110 §15.3.2).
-			o.st.Result = softURL(h.Get("Location"))
+			o.st.Result, _ = o.secondary(resp.Header.Get("Location"), "Location", "")
 		}
 	}
 	st := MapState(word)
-	if code == http.StatusAccepted || word == "" {
-		// A 202's body is not a terminal answer while a polling URL is given.
-		if word == "" || st.Terminal() {
-			word = "Accepted"
-		}
-		if st = MapState(word); st != poller.StatusNotStarted {
-			st = poller.StatusRunning
+	obs := o.observe(st, b.Detail(word), b.Progress, resp)
+	o.st.Outcome, o.st.Detail = st, obs.Detail
+	if st != poller.StatusSucceeded {
+		oe := o.opError(st, b, resp, body, "provisioningState is "+word)
+		obs.Err = oe
+		o.st.Code, o.st.Message = oe.Code, oe.Message
+	}
+	o.lastDone = obs
+	return o, obs, nil
+}
+
+// secondary resolves a URL that does not drive polling. One that cannot be
+// used is dropped, unless the final-result table names src as a source for
+// this operation: then the refusal is an error now rather than at Result.
+func (o *Op) secondary(ref, what string, src source) (string, error) {
+	if ref == "" {
+		return "", nil
+	}
+	u, err := o.resolve(o.orig, ref, what)
+	if err == nil {
+		return u.String(), nil
+	}
+	if src != "" && slices.Contains(ruleFor(o.st.Method, o.kind, o.st.FinalStateVia).Sources, src) {
+		return "", err
+	}
+	return "", nil
+}
+
+// looksJSON reports whether a body is meant to be JSON: its Content-Type
+// says so, or it starts like a JSON object or array.
+func looksJSON(resp *http.Response, body []byte) bool {
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err == nil && (mt == "application/json" || len(mt) > 5 && mt[len(mt)-5:] == "+json") {
+			return true
 		}
 	}
-	if st.Terminal() {
-		o.kind = KindDone
-		o.poll = nil
-		o.st.Poll, o.st.Location = "", ""
-		if len(body) > 0 || (o.st.Result == "" && o.st.ContentLocation == "") {
-			o.final, o.haveFinal = body, true
-		}
-		o.st.NoContent = len(body) == 0
-		obs := o.observe(st, b.Detail(word), b.Progress, resp)
-		o.st.Outcome, o.st.Detail = st, obs.Detail
-		if st != poller.StatusSucceeded {
-			oe := o.opError(st, b, resp, body, "provisioningState is "+word)
-			obs.Err = oe
-			o.st.Code, o.st.Message = oe.Code, oe.Message
-		}
-		o.lastDone = obs
-		return o, obs, nil
-	}
-	if o.poll == nil {
-		o.poll = o.orig
-	}
-	return o, o.observe(st, b.Detail(word), b.Progress, resp), nil
+	t := bytes.TrimSpace(body)
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
 }
