@@ -24,8 +24,8 @@ func TestCheck(t *testing.T) {
 		{"https://management.azure.com.evil.example/x", false},
 		{"https://evilmanagement.azure.com/x", false},
 		{"https://m%61nagement.azure.com/x", false}, // net/url refuses percent-encoded names
-		{"https://mánagement.azure.com/x", false},  // IDN must be xn--
-		{"https://ｍanagement.azure.com/x", false},  // full-width letters
+		{"https://mánagement.azure.com/x", false},   // IDN must be xn--
+		{"https://ｍanagement.azure.com/x", false},   // full-width letters
 		{"https://kv1.vault.azure.net/keys", true},
 		{"https://vault.azure.net/keys", false}, // a suffix needs a subdomain
 		{"https://kv1.vault.azure.net:8443/keys", false},
