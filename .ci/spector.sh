@@ -3,7 +3,10 @@
 # LRO suite in azure/spector_test.go.
 #
 #   .ci/spector.sh start   install if needed, start on 127.0.0.1 (a free port),
-#                          print "export LROKIT_SPECTOR_URL=http://127.0.0.1:PORT"
+#                          print the variables for eval: LROKIT_SPECTOR_URL
+#                          and LROKIT_SPECTOR_RUN (a new value per server, so
+#                          go test's cache never reuses a result got from
+#                          an earlier server)
 #   .ci/spector.sh stop    stop the server started from this checkout
 #
 # The pinned packages (.ci/spector/package.json and its lock) install under
@@ -31,10 +34,15 @@ install() {
   echo "$dir"
 }
 
+env_lines() {
+  echo "export LROKIT_SPECTOR_URL=http://127.0.0.1:$(cat "$run/port")"
+  echo "export LROKIT_SPECTOR_RUN=$(cat "$run/pid")-$(stat -c %Y "$run/pid")"
+}
+
 start() {
   if [ -f "$run/pid" ] && kill -0 "$(cat "$run/pid")" 2>/dev/null; then
     log "already running (pid $(cat "$run/pid"))"
-    echo "export LROKIT_SPECTOR_URL=http://127.0.0.1:$(cat "$run/port")"
+    env_lines
     return
   fi
   local dir specs
@@ -57,7 +65,7 @@ start() {
   for _ in $(seq 1 300); do
     if [ -s "$run/port" ] && curl -fsS -o /dev/null "http://127.0.0.1:$(cat "$run/port")/.coverage"; then
       log "ready on 127.0.0.1:$(cat "$run/port") (pid $(cat "$run/pid"))"
-      echo "export LROKIT_SPECTOR_URL=http://127.0.0.1:$(cat "$run/port")"
+      env_lines
       return
     fi
     if ! kill -0 "$(cat "$run/pid")" 2>/dev/null; then
