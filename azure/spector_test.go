@@ -59,7 +59,7 @@ type spectorScenario struct {
 	want       string // the final result as JSON; "" for none
 	// then, when set, does what a client does with the result afterwards
 	// (the paging scenario's next page), so the scenario is covered whole.
-	then func(t *testing.T, base string, pl runtime.Pipeline, result json.RawMessage, log *requestLog)
+	then func(t *testing.T, pl runtime.Pipeline, result json.RawMessage, log *requestLog)
 }
 
 func spectorScenarios() []spectorScenario {
@@ -107,7 +107,7 @@ func spectorScenarios() []spectorScenario {
 			method: http.MethodPost, path: armSub + "/resourceGroups/test-rg" + armProvider + "/products/default/postPagingLro?api-version=" + armAPIVersion,
 			opts: azure.Options{FinalStateVia: azure.FinalStateViaLocation},
 			want: productPage("product1", "{base}"+armPagingStatus+"/nextPage?api-version="+armAPIVersion),
-			then: func(t *testing.T, base string, pl runtime.Pipeline, result json.RawMessage, log *requestLog) {
+			then: func(t *testing.T, pl runtime.Pipeline, result json.RawMessage, log *requestLog) {
 				var page struct{ NextLink string }
 				require.NoError(t, json.Unmarshal(result, &page))
 				req, err := runtime.NewRequest(context.Background(), http.MethodGet, page.NextLink)
@@ -154,8 +154,10 @@ func spectorURL(t *testing.T) string {
 // TestSpector plays every LRO scenario twice: waited through on one
 // pipeline, then again resumed from its token after one poll on a new
 // pipeline. Each initial request resets its scenario's state in the mock,
-// so the second run is a whole run of its own. The coverage subtest runs
-// last and asks Spector which scenarios were hit.
+// so the second run is a whole run of its own; the mock keeps one poll
+// counter per scenario, so runs are sequential and two test processes must
+// not share a server. The coverage subtest runs last and asks Spector which
+// scenarios were hit.
 func TestSpector(t *testing.T) {
 	base := spectorURL(t)
 	u, err := url.Parse(base)
@@ -229,7 +231,7 @@ func playSpector(t *testing.T, base, host string, s spectorScenario, resume bool
 		require.JSONEq(t, strings.ReplaceAll(s.want, "{base}", base), string(res), "result\n%s", log)
 	}
 	if s.then != nil {
-		s.then(t, base, pl, res, log)
+		s.then(t, pl, res, log)
 	}
 	t.Logf("requests:\n%s", log)
 }
