@@ -217,7 +217,7 @@ func playSpector(t *testing.T, base, host string, s spectorScenario, resume bool
 		pl = spectorPipeline(s.apiVersion, log)
 		p, err = azure.Resume[json.RawMessage](tok, pl, &azure.Options{
 			Options:      poller.Options{Clock: clock},
-			AllowedHosts: []string{host},
+			AllowedHosts: []string{"http://" + host}, // plain http: named as an origin
 		})
 		require.NoError(t, err, "Resume %s\n%s", tok, log)
 	}
