@@ -214,3 +214,31 @@ func decode(b []byte, path string, out any) error {
 	}
 	return nil
 }
+
+// FinalTable renders the final-result table as aligned text, for the
+// adapters' documentation (azure/doc.go keeps a copy, checked by a test).
+func FinalTable() string {
+	var b strings.Builder
+	b.WriteString("method     protocol   final-state-via        result, first available\n")
+	for _, r := range finalRules {
+		kind := string(r.Kind)
+		if kind == "" {
+			kind = "any"
+		}
+		via := r.Via
+		if via == "" {
+			via = "any other"
+		}
+		srcs := "none"
+		if len(r.Sources) > 0 {
+			parts := make([]string, len(r.Sources))
+			for i, s := range r.Sources {
+				parts[i] = string(s)
+			}
+			srcs = strings.Join(parts, "; else ")
+		}
+		fmt.Fprintf(&b, "%-10s %-10s %-22s %s\n", strings.ReplaceAll(r.Methods, " ", ","), kind, via, srcs)
+		fmt.Fprintf(&b, "%-45s (%s)\n", "", r.Why)
+	}
+	return b.String()
+}

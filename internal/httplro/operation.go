@@ -11,7 +11,9 @@ import (
 // 001): the header names the operation resource, whose "status" is
 // NotStarted, Running, Succeeded, Failed or Canceled, with an optional
 // percentComplete and resourceLocation. The initial body's "status" may
-// already be terminal (azcore op.New reads it). DELETE on the operation
+// already be terminal (azcore op.New reads it), and so may an ARM
+// resource's provisioningState (a PUT or PATCH that finished at once).
+// DELETE on the operation
 // resource requests cancellation (405 when unsupported).
 var operationProtocol = protocol{
 	kind:   KindOperation,
@@ -23,7 +25,7 @@ var operationProtocol = protocol{
 		if b.IsStatusMonitor() {
 			return b.Status
 		}
-		return ""
+		return b.ProvisioningState
 	},
 	poll: func(ctx context.Context, o *Op) (poller.Observation, error) {
 		return readStatusMonitor(ctx, o)
