@@ -229,13 +229,14 @@ func (p *Poller[T]) observe(obs Observation, now time.Time) error {
 	if obs.Status == StatusFailed || obs.Status == StatusCanceled {
 		obs.Err = p.operationError(obs)
 	}
-	p.last = obs
 	if obs.Status.Terminal() {
+		p.last = p.informative(obs)
 		p.done = true
 		p.next = now
 		return nil
 	}
 	p.next = now.Add(p.delay(obs))
+	p.last = p.informative(obs)
 	return nil
 }
 
@@ -262,6 +263,15 @@ func (p *Poller[T]) operationError(obs Observation) error {
 		oe.Last = last
 	}
 	return oe
+}
+
+// informative returns obs with Hinted set only for a hint at or above the
+// floor (see Observation.Hinted). Before this rule the fleet dropped its
+// learned hold after every "Retry-After: 0": +29 % requests on such hosts
+// (bench, wide-spread-hint-zero, 19.72 vs 15.29 req/op).
+func (p *Poller[T]) informative(obs Observation) Observation {
+	obs.Hinted = obs.RetryAfter >= p.policy.Floor && obs.RetryAfter > 0
+	return obs
 }
 
 // delay is the wait before the next poll after obs.
@@ -374,7 +384,7 @@ func (p *Poller[T]) Token() (Token, error) {
 	t.Polls = p.polls
 	t.LowHints = p.lowHints
 	if p.last.Status != "" {
-		t.Last = &TokenObservation{Status: p.last.Status, Detail: p.last.Detail, Hinted: p.last.hinted()}
+		t.Last = &TokenObservation{Status: p.last.Status, Detail: p.last.Detail, Hinted: p.last.Hinted}
 		if p.last.Progress >= 0 {
 			t.Last.Progress = p.last.Progress
 		}

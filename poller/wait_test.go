@@ -632,3 +632,32 @@ func (d *deadlineOp) Poll(ctx context.Context) (poller.Observation, error) {
 	time.Sleep(time.Until(dl))
 	return poller.Observation{}, poller.Transient(errors.New("rpc error: code = DeadlineExceeded"), 0)
 }
+
+func TestOnlyAHintAtOrAboveTheFloorCountsAsHinted(t *testing.T) {
+	tests := []struct {
+		name string
+		obs  poller.Observation
+		want bool
+	}{
+		{"Retry-After: 0", poller.Observation{Status: poller.StatusRunning, Hinted: true}, false},
+		{"below the floor", poller.Observation{Status: poller.StatusRunning, RetryAfter: time.Second, Hinted: true}, false},
+		{"at the floor", poller.Observation{Status: poller.StatusRunning, RetryAfter: 2 * time.Second}, true},
+		{"above the floor", poller.Observation{Status: poller.StatusRunning, RetryAfter: time.Minute, Hinted: true}, true},
+		{"no hint", poller.Observation{Status: poller.StatusRunning}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := pollertest.NewClock(epoch)
+			op := &pollertest.Operation{Steps: []pollertest.Step{{Obs: tt.obs}}, Clock: clock}
+			p, err := poller.New[result](op, &poller.Options{Clock: clock})
+			require.NoError(t, err)
+			obs, err := p.Poll(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, obs.Hinted)
+			assert.Equal(t, tt.want, p.Last().Hinted)
+			tok, err := p.Token()
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, tok.Last.Hinted, "the token keeps the same rule")
+		})
+	}
+}
