@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -283,16 +282,12 @@ func (p *Poller[T]) delay(obs Observation) time.Duration {
 		} else {
 			p.lowHints = 0
 		}
-		// Before the expected duration, a hint below the floor says
-		// nothing the prior does not know better ("Retry-After: 0" on
-		// an operation that takes minutes).
-		early := low && p.policy.Expected > 0 && p.clock.Now().Sub(p.created) < p.policy.Expected
-		if d, ok := p.policy.hintDelay(obs.RetryAfter, p.lowHints); ok && !early {
-			if low {
-				// The floor is the poller's choice, not the server's:
-				// spread it upwards like the poller's own delays.
-				d += time.Duration(rand.Float64() * p.policy.jitter() * float64(d))
-			}
+		// A hint below the floor asks for sooner than the poller would
+		// poll anyway and says nothing about the duration: it counts as
+		// none ("Retry-After: 0" on an operation that takes minutes).
+		// Raising the first two to the floor cost the fleet +4.6 %
+		// requests on such hosts (bench, wide-spread-hint-zero).
+		if d, ok := p.policy.hintDelay(obs.RetryAfter, p.lowHints); ok {
 			return d
 		}
 	}
