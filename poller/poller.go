@@ -217,7 +217,9 @@ func (p *Poller[T]) Poll(ctx context.Context) (Observation, error) {
 			slog.String("status", string(p.last.Status)), slog.String("detail", p.last.Detail),
 			slog.Float64("progress", p.last.Progress), slog.Duration("next_in", p.next.Sub(now)))...)
 	}
-	return p.last, nil
+	out := p.last
+	out.Hinted = obs.Hinted // what the adapter saw; Last applies the floor rule
+	return out, nil
 }
 
 // observe takes obs as the current state and schedules the next poll.
