@@ -28,40 +28,32 @@ func goalRun(t *testing.T, name string, n int, s Strategy) (m, az Metrics) {
 	return
 }
 
-// Issue 17's goals on 1,000 operations (the full run has 10,000): ratios
-// only, so that a scheduling regression fails here before the benchmark.
-// Bounds carry the margin the reduced workload needs; the figures of the
-// full run are in bench/results.
+// Issue 17's goals on 1,000 operations (the full run has 10,000): request
+// ratios only, so that a scheduling regression fails here in seconds. The
+// lag bounds need the full workload (a p99 of 1,000 operations is its 10
+// worst, and 100 per host do not saturate a together start); lrobench
+// checks them (bench/results/results.md).
 
 func TestGoal17KindsSpreadColdFleet(t *testing.T) {
 	m, az := goalRun(t, "kinds-spread", 1000, fleetStrategy{})
 	assert.LessOrEqual(t, m.ReqMean/az.ReqMean, 0.45)
-	assert.LessOrEqual(t, m.RelP99, GoalRelLag)
-	assert.LessOrEqual(t, m.LagP99, GoalLag)
 }
 
 func TestGoal17KindsTogetherFleet(t *testing.T) {
 	m, az := goalRun(t, "kinds-together", 1000, fleetStrategy{})
 	assert.LessOrEqual(t, m.ReqMean/az.ReqMean, 0.65)
-	assert.LessOrEqual(t, m.LagP99, GoalLag)
-	// The goal's p99 relative lag ≤ 0.35 is not met yet (see README).
-	assert.LessOrEqual(t, m.RelP99, 0.7, "no worse than today")
 }
 
 func TestGoal17WideTogetherFleet(t *testing.T) {
 	m, az := goalRun(t, "wide-together", 1000, fleetStrategy{})
 	assert.LessOrEqual(t, m.ReqMean/az.ReqMean, 1.0)
-	// The goal's p99 relative lag ≤ 0.35 is not met yet (see README).
-	assert.LessOrEqual(t, m.RelP99, 0.9, "no worse than today")
 }
 
 func TestGoal17KindsWarmStore(t *testing.T) {
 	sc := Scenarios(1000, 1)[3]
 	m, az := goalRun(t, "kinds-spread", 1000, LrokitPriors(LabelPriorsWarm, poller.Policy{}, func() *Priors { return WarmPriors(sc.Workload) }))
-	// The goal is ≤ 0.30×, not met yet (see README): no worse than today.
+	// The goal is ≤ 0.30×, not met yet (see bench/README.md): no worse than today.
 	assert.LessOrEqual(t, m.ReqMean/az.ReqMean, 0.37)
-	assert.LessOrEqual(t, m.RelP99, GoalRelLag)
-	assert.LessOrEqual(t, m.LagP99, GoalLag)
 }
 
 func TestGoal17RetryAfterZeroCostsNothingInTheFleet(t *testing.T) {
