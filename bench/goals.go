@@ -108,6 +108,49 @@ func CheckGoals(results []Result) []Goal {
 		}
 		goals = append(goals, g)
 	}
+	return append(goals, checkIssue17(results)...)
+}
+
+// Issue 17's bounds: requests per operation relative to azcore's, at p99
+// relative lag ≤ 0.35 and p99 lag ≤ 65 s.
+const (
+	GoalRelLag = 0.35
+	GoalLag    = 65 * time.Second
+)
+
+// checkIssue17 evaluates issue 17's goals (poll less from the first hour).
+func checkIssue17(results []Result) []Goal {
+	var goals []Goal
+	azcore := Azcore().Name()
+	ratio := func(goal, sc, strategy string, most float64) {
+		az, ok1 := find(results, sc, azcore)
+		m, ok2 := find(results, sc, strategy)
+		if !ok1 || !ok2 {
+			return
+		}
+		x := m.ReqMean / az.ReqMean
+		goals = append(goals, Goal{
+			Goal: goal, Scenario: sc, Strategy: strategy, Measured: true,
+			Figures: fmt.Sprintf("%.3f× azcore (%.2f vs %.2f req/op), p99 rel %.2f, p99 lag %s",
+				x, m.ReqMean, az.ReqMean, m.RelP99, dur(m.LagP99)),
+			Met: x <= most && m.RelP99 <= GoalRelLag && m.LagP99 <= GoalLag,
+		})
+	}
+	ratio("issue 17: kinds, priors learned in the same run: ≤ 0.45× azcore", "kinds-spread", FleetLabel, 0.45)
+	ratio("issue 17: kinds, together, nothing learned yet: ≤ 0.65× azcore", "kinds-together", FleetLabel, 0.65)
+	ratio("issue 17: wide, together: ≤ 1.0× azcore", "wide-together", FleetLabel, 1.0)
+	ratio("issue 17: kinds, warm store: ≤ 0.30× azcore", "kinds-spread", LabelPriorsWarm, 0.30)
+	zero, ok1 := find(results, "wide-spread-hint-zero", FleetLabel)
+	none, ok2 := find(results, "wide-spread", FleetLabel)
+	if ok1 && ok2 {
+		goals = append(goals, Goal{
+			Goal:     "issue 17: Retry-After: 0 hosts, fleet: ≤ +2 % requests vs no hint",
+			Scenario: "wide-spread-hint-zero", Strategy: FleetLabel, Measured: true,
+			Figures: fmt.Sprintf("%.3f req/op vs %.3f without hints (%+.2f%%)", zero.ReqMean, none.ReqMean,
+				100*(zero.ReqMean/none.ReqMean-1)),
+			Met: zero.ReqMean <= 1.02*none.ReqMean,
+		})
+	}
 	return goals
 }
 
@@ -123,7 +166,7 @@ func (g Goal) verdict() string {
 
 // WriteGoals writes the goals as a Markdown table.
 func WriteGoals(w io.Writer, goals []Goal) error {
-	fmt.Fprintln(w, "\n## Goals (issue 9)\n\n| goal | scenario | strategy | figures | verdict |\n|---|---|---|---|---|")
+	fmt.Fprintln(w, "\n## Goals (issues 9 and 17)\n\n| goal | scenario | strategy | figures | verdict |\n|---|---|---|---|---|")
 	for _, g := range goals {
 		if _, err := fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", g.Goal, g.Scenario, g.Strategy, g.Figures, g.verdict()); err != nil {
 			return err

@@ -324,7 +324,7 @@ func (e *Engine) Wake(key string) bool {
 		if en.inflight {
 			en.wake = true
 		} else if en.host != nil && en.idx >= 0 {
-			en.due = e.clock.Now()
+			en.due, en.deferred = e.clock.Now(), false
 			en.host.fix(en)
 			e.ready.update(en.host)
 		}

@@ -314,7 +314,8 @@ func TestEngine_RenewalRoundSplitsIntoBatchesAndReportsWhatWasNotRenewed(t *test
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(false)
 			e := h.engine(t, Options{Owner: "me", LeaseTTL: time.Minute})
-			r := e.runRenewBatch(context.Background(), task{kind: taskRenew, leases: leases}, tc.r)
+			r := &renewWork{leases: leases, renewed: map[string]time.Time{}, lost: map[string]error{}}
+			r.runBatch(context.Background(), e, tc.r)
 			assert.Equal(t, []int{1000, 1000, 500}, tc.r.sizes, "at most renewBatchSize leases per call")
 			assert.Len(t, r.renewed, tc.renewed)
 			var lost []string
@@ -323,7 +324,7 @@ func TestEngine_RenewalRoundSplitsIntoBatchesAndReportsWhatWasNotRenewed(t *test
 				assert.ErrorIs(t, err, persist.ErrLeaseLost)
 			}
 			assert.Equal(t, tc.lost, lost)
-			assert.Equal(t, tc.taskError, r.taskErr != nil, "task error: %v", r.taskErr)
+			assert.Equal(t, tc.taskError, r.err != nil, "task error: %v", r.err)
 		})
 	}
 }

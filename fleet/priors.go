@@ -140,24 +140,83 @@ type kindPrior struct {
 	stored   []float64 // as last read from or written to the store
 	fresh    []float64 // observed here since
 	expected time.Duration
+	// watched are this engine's running samples, born their creation
+	// times, sorted: censored durations (still running at the last poll)
+	// and the evidence for open holds.
+	watched []*entry
+	born    []time.Time
 }
 
 func newPriors(o PriorOptions) *priors { return &priors{opts: o, kinds: map[string]*kindPrior{}} }
 
-// expected returns the hold for a new operation of kind under key, and
-// whether its duration should be sampled.
-func (p *priors) expected(kind, key string) (time.Duration, bool) {
+// sampled reports whether an operation of kind under key is a sample: it is
+// never held, so its duration is unbiased. The first MinSamples operations
+// of a kind are, and then a stable fraction Explore of the keys.
+func (p *priors) sampled(kind, key string) bool {
 	if p.opts.Disabled || kind == "" {
-		return 0, false
+		return false
 	}
 	k := p.kinds[kind]
-	if k == nil || k.expected <= 0 {
-		return 0, true
+	if k == nil || len(k.stored)+len(k.fresh)+len(k.watched) < p.opts.MinSamples {
+		return true
 	}
-	if explore(key, p.opts.Explore) {
-		return 0, true
+	return explore(key, p.opts.Explore)
+}
+
+// hold is what kind's evidence says about an operation aged age at now: the
+// learned quantile once known, else an open hold while at least MinSamples
+// running samples of the kind are older than three quarters of age (the
+// default schedule polls them every third of their age, so they were seen
+// running at about this age or will be before this operation's next step).
+func (p *priors) hold(kind string, age time.Duration, now time.Time) hold {
+	if p.opts.Disabled || kind == "" {
+		return hold{}
 	}
-	return k.expected, false
+	k := p.kinds[kind]
+	if k == nil {
+		return hold{}
+	}
+	if k.expected > 0 {
+		return hold{Until: k.expected}
+	}
+	bornBy := now.Add(-age * 3 / 4)
+	n, _ := slices.BinarySearchFunc(k.born, bornBy, func(t, by time.Time) int {
+		if t.After(by) {
+			return 1
+		}
+		return -1
+	})
+	return hold{Open: n >= p.opts.MinSamples}
+}
+
+// watch follows a running sample of its kind.
+func (p *priors) watch(en *entry) {
+	if !en.sample || en.op.Kind == "" || p.opts.Disabled {
+		return
+	}
+	k := p.kind(en.op.Kind)
+	c := en.op.Poller.Created()
+	i, _ := slices.BinarySearchFunc(k.born, c, func(t, c time.Time) int { return t.Compare(c) })
+	k.born = slices.Insert(k.born, i, c)
+	k.watched = append(k.watched, en)
+	en.watched = true
+}
+
+// unwatch stops following en.
+func (p *priors) unwatch(en *entry) {
+	if !en.watched {
+		return
+	}
+	en.watched = false
+	k := p.kinds[en.op.Kind]
+	if i := slices.Index(k.watched, en); i >= 0 {
+		k.watched[i] = k.watched[len(k.watched)-1]
+		k.watched = k.watched[:len(k.watched)-1]
+	}
+	c := en.op.Poller.Created()
+	if i, ok := slices.BinarySearchFunc(k.born, c, func(t, c time.Time) int { return t.Compare(c) }); ok {
+		k.born = slices.Delete(k.born, i, i+1)
+	}
 }
 
 // explore picks a stable fraction of keys.
@@ -196,7 +255,42 @@ func (p *priors) recompute(k *kindPrior) {
 	if len(all) > p.opts.Keep {
 		all = all[len(all)-p.opts.Keep:]
 	}
-	k.expected = quantile(all, p.opts.Quantile, p.opts.MinSamples)
+	var censored []float64
+	for _, en := range k.watched {
+		if c := en.op.Poller.Created(); en.prevPoll.After(c) {
+			censored = append(censored, en.prevPoll.Sub(c).Seconds())
+		}
+	}
+	k.expected = kmQuantile(all, censored, p.opts.Quantile, p.opts.MinSamples)
+}
+
+// kmQuantile is the q-quantile of durations by the Kaplan–Meier estimator:
+// done are complete durations, running are operations still running at
+// that age (right-censored), all in seconds. It is 0 with fewer than
+// minSamples in all, or while the survival has not fallen to 1-q. Without
+// censored samples it equals the nearest-rank quantile. Censored samples
+// let an engine learn from its first minute: a thousand operations still
+// running at 30 min say more about a one-hour kind than the two that have
+// finished.
+func kmQuantile(done, running []float64, q float64, minSamples int) time.Duration {
+	if len(done)+len(running) < max(minSamples, 1) || len(done) == 0 {
+		return 0
+	}
+	d := slices.Clone(done)
+	slices.Sort(d)
+	r := slices.Clone(running)
+	slices.Sort(r)
+	s, ri := 1.0, 0
+	for i, t := range d {
+		for ri < len(r) && r[ri] < t {
+			ri++
+		}
+		s *= 1 - 1/float64(len(d)-i+len(r)-ri)
+		if s <= 1-q+1e-12 {
+			return time.Duration(t * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 // quantile is the q-quantile of samples (seconds) by nearest rank, or 0 with

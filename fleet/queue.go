@@ -24,6 +24,8 @@ type entry struct {
 	sample     bool // its duration counts for the priors
 	unsaved    bool // the last poll's state is not stored yet
 	lost       bool // the lease went while a task held it
+	deferred   bool // due is when to decide again, not to poll (an open hold)
+	watched    bool // a sample the priors follow while it runs
 }
 
 // host is the queue and rate limit of one host. The scheduler pops the

@@ -32,9 +32,8 @@ const (
 // resume token keeps, a resumed poller continues the same schedule.
 //
 // A server hint (Retry-After) is honored up to HintCeiling. A hint below
-// Floor is raised to Floor (plus up to Jitter, as the poller's own delays
-// are spread), unless the server's last three hints were all below Floor:
-// such a server is treated as giving no hint.
+// Floor is treated as no hint: it asks for sooner than the poller would poll
+// anyway and says nothing about how long the operation takes.
 type Policy struct {
 	// Floor is the shortest delay between polls. Default 2 s.
 	Floor time.Duration
@@ -146,9 +145,9 @@ func (p Policy) baseDelay(elapsed time.Duration) time.Duration {
 }
 
 // HintDelay applies the hint rules to a server hint: it reports the delay
-// to use and whether the hint counts. lowHints is the number of consecutive
-// hints below Floor, this one included; when it reaches three the hint is
-// treated as absent (ok is false).
+// to use and whether the hint counts. A hint below Floor never counts.
+// lowHints, the number of consecutive hints below Floor, no longer changes
+// the answer; it is kept for compatibility.
 func (p Policy) HintDelay(hint time.Duration, lowHints int) (d time.Duration, ok bool) {
 	p = p.resolved()
 	return p.hintDelay(hint, lowHints)
@@ -156,10 +155,7 @@ func (p Policy) HintDelay(hint time.Duration, lowHints int) (d time.Duration, ok
 
 func (p Policy) hintDelay(hint time.Duration, lowHints int) (time.Duration, bool) {
 	if hint < p.Floor {
-		if lowHints >= lowHintLimit {
-			return 0, false
-		}
-		return p.Floor, true
+		return 0, false
 	}
 	if hint > p.HintCeiling {
 		return p.HintCeiling, true

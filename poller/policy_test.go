@@ -55,9 +55,8 @@ func TestPolicyHintDelay(t *testing.T) {
 	}{
 		{"hint honored", poller.Policy{}, 30 * time.Second, 0, 30 * time.Second, true},
 		{"hint at the floor", poller.Policy{}, 2 * time.Second, 0, 2 * time.Second, true},
-		{"hint below floor raised to floor", poller.Policy{}, time.Second, 1, 2 * time.Second, true},
-		{"second low hint still raised", poller.Policy{}, 0, 2, 2 * time.Second, true},
-		{"third low hint in a row: treated as absent", poller.Policy{}, 0, 3, 0, false},
+		{"hint below the floor: no hint", poller.Policy{}, time.Second, 1, 0, false},
+		{"Retry-After: 0: no hint", poller.Policy{}, 0, 0, 0, false},
 		{"49-year date capped at the ceiling", poller.Policy{}, 49 * 365 * 24 * time.Hour, 0, 10 * time.Minute, true},
 		{"custom ceiling", poller.Policy{HintCeiling: time.Minute}, time.Hour, 0, time.Minute, true},
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -249,7 +248,9 @@ func (p *Poller[T]) Poll(ctx context.Context) (Observation, error) {
 			slog.String("status", string(p.last.Status)), slog.String("detail", p.last.Detail),
 			slog.Float64("progress", p.last.Progress), slog.Duration("next_in", p.next.Sub(now)))...)
 	}
-	return p.last, nil
+	out := p.last
+	out.Hinted = obs.Hinted // what the adapter saw; Last applies the floor rule
+	return out, nil
 }
 
 // observe takes obs as the current state and schedules the next poll.
@@ -260,13 +261,14 @@ func (p *Poller[T]) observe(obs Observation, now time.Time) error {
 	if obs.Status == StatusFailed || obs.Status == StatusCanceled {
 		obs.Err = p.operationError(obs)
 	}
-	p.last = obs
 	if obs.Status.Terminal() {
+		p.last = p.informative(obs)
 		p.done = true
 		p.next = now
 		return nil
 	}
 	p.next = now.Add(p.delay(obs))
+	p.last = p.informative(obs)
 	return nil
 }
 
@@ -295,6 +297,15 @@ func (p *Poller[T]) operationError(obs Observation) error {
 	return oe
 }
 
+// informative returns obs with Hinted set only for a hint at or above the
+// floor (see Observation.Hinted). Before this rule the fleet dropped its
+// learned hold after every "Retry-After: 0": +29 % requests on such hosts
+// (bench, wide-spread-hint-zero, 19.72 vs 15.29 req/op).
+func (p *Poller[T]) informative(obs Observation) Observation {
+	obs.Hinted = obs.RetryAfter >= p.policy.Floor && obs.RetryAfter > 0
+	return obs
+}
+
 // delay is the wait before the next poll after obs.
 func (p *Poller[T]) delay(obs Observation) time.Duration {
 	if obs.hinted() {
@@ -304,16 +315,12 @@ func (p *Poller[T]) delay(obs Observation) time.Duration {
 		} else {
 			p.lowHints = 0
 		}
-		// Before the expected duration, a hint below the floor says
-		// nothing the prior does not know better ("Retry-After: 0" on
-		// an operation that takes minutes).
-		early := low && p.policy.Expected > 0 && p.clock.Now().Sub(p.created) < p.policy.Expected
-		if d, ok := p.policy.hintDelay(obs.RetryAfter, p.lowHints); ok && !early {
-			if low {
-				// The floor is the poller's choice, not the server's:
-				// spread it upwards like the poller's own delays.
-				d += time.Duration(rand.Float64() * p.policy.jitter() * float64(d))
-			}
+		// A hint below the floor asks for sooner than the poller would
+		// poll anyway and says nothing about the duration: it counts as
+		// none ("Retry-After: 0" on an operation that takes minutes).
+		// Raising the first two to the floor cost the fleet +4.6 %
+		// requests on such hosts (bench, wide-spread-hint-zero).
+		if d, ok := p.policy.hintDelay(obs.RetryAfter, p.lowHints); ok {
 			return d
 		}
 	}
@@ -405,7 +412,7 @@ func (p *Poller[T]) Token() (Token, error) {
 	t.Polls = p.polls
 	t.LowHints = p.lowHints
 	if p.last.Status != "" {
-		t.Last = &TokenObservation{Status: p.last.Status, Detail: p.last.Detail, Hinted: p.last.hinted()}
+		t.Last = &TokenObservation{Status: p.last.Status, Detail: p.last.Detail, Hinted: p.last.Hinted}
 		if p.last.Progress >= 0 {
 			t.Last.Progress = p.last.Progress
 		}

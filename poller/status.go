@@ -61,6 +61,11 @@ type Observation struct {
 	RetryAfter time.Duration
 	// Hinted reports that the server sent a hint even if RetryAfter is 0
 	// ("Retry-After: 0"). RetryAfter > 0 implies a hint whatever Hinted says.
+	// As Poller.Last reports it (and the resume token keeps it), Hinted is
+	// true only for a hint
+	// at or above the policy's Floor: a hint that asks for sooner than the
+	// poller would poll anyway says nothing about the operation's duration,
+	// so schedulers that learn durations or hold polls treat it as none.
 	Hinted bool
 	// Err is set when Status is StatusFailed or StatusCanceled; adapters
 	// report an *OperationError.

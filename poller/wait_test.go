@@ -95,7 +95,7 @@ func TestWaitClampsHints(t *testing.T) {
 	}{
 		{"49-year hint capped at the default ceiling", poller.Policy{}, long, 10 * time.Minute},
 		{"ceiling is configurable", poller.Policy{HintCeiling: 90 * time.Second}, long, 90 * time.Second},
-		{"hint below floor raised to the floor", poller.Policy{Jitter: -1}, 500 * time.Millisecond, 2 * time.Second},
+		{"hint below the floor: the schedule", poller.Policy{Jitter: -1}, 500 * time.Millisecond, 2 * time.Second},
 		{"floor is configurable", poller.Policy{Floor: 5 * time.Second, Jitter: -1}, time.Second, 5 * time.Second},
 	}
 	for _, tt := range tests {
@@ -108,15 +108,13 @@ func TestWaitClampsHints(t *testing.T) {
 	}
 }
 
-func TestWaitIgnoresAServerWhoseHintsAreAlwaysBelowTheFloor(t *testing.T) {
-	// Started ten minutes ago: without hints the schedule would wait a minute.
+func TestWaitTreatsHintsBelowTheFloorAsNone(t *testing.T) {
+	// Started ten minutes ago: without hints the schedule waits a minute.
 	steps := append(repeat(5, pollertest.Hinted(0)), pollertest.Succeeded())
 	_, gaps, _, err := run(t, steps, poller.Options{Started: epoch.Add(-10 * time.Minute), Policy: poller.Policy{Jitter: -1}})
 	require.NoError(t, err)
-	assert.Equal(t, 2*time.Second, gaps[1], "first low hint raised to the floor")
-	assert.Equal(t, 2*time.Second, gaps[2], "second low hint raised to the floor")
-	for _, g := range gaps[3:] {
-		assert.Equal(t, 60*time.Second, g, "from the third low hint on, the hint is treated as absent")
+	for _, g := range gaps[1:] {
+		assert.Equal(t, 60*time.Second, g, "Retry-After: 0 is no hint")
 	}
 }
 
@@ -126,30 +124,9 @@ func TestWaitIgnoresLowHintsBeforeTheExpectedDuration(t *testing.T) {
 	_, gaps, _, err := run(t, steps, poller.Options{Initial: &initial, Policy: poller.Policy{Expected: 5 * time.Minute, Jitter: -1}})
 	require.NoError(t, err)
 	assert.Equal(t, 5*time.Minute, gaps[0], "the initial Retry-After: 0 does not pull the first poll before the prior")
-	assert.Equal(t, 2*time.Second, gaps[1], "from the expected duration on, a low hint is raised to the floor again")
-	assert.Equal(t, 60*time.Second, gaps[2], "the third low hint in a row is treated as absent")
+	assert.Equal(t, 60*time.Second, gaps[1], "after the expected duration, the schedule")
+	assert.Equal(t, 60*time.Second, gaps[2])
 	assert.Equal(t, 30*time.Second, gaps[3])
-}
-
-func TestWaitCountsAFinalAccurateLowHint(t *testing.T) {
-	steps := []pollertest.Step{pollertest.Hinted(30 * time.Second), pollertest.Hinted(30 * time.Second), pollertest.Hinted(time.Second), pollertest.Succeeded()}
-	_, gaps, _, err := run(t, steps, poller.Options{Started: epoch.Add(-time.Hour)})
-	require.NoError(t, err)
-	assert.Equal(t, []time.Duration{0, 30 * time.Second, 30 * time.Second}, gaps[:3], "hints at or above the floor are exact")
-	assert.GreaterOrEqual(t, gaps[3], 2*time.Second, "a low hint is raised to the floor")
-	assert.LessOrEqual(t, gaps[3], 2200*time.Millisecond, "spread upwards by at most the jitter, not the hour-long schedule's minute")
-}
-
-func TestRaisedLowHintsAreSpreadLikeTheSchedule(t *testing.T) {
-	distinct := map[time.Duration]bool{}
-	for range 50 {
-		_, gaps, _, err := run(t, []pollertest.Step{pollertest.Hinted(0), pollertest.Succeeded()}, poller.Options{})
-		require.NoError(t, err)
-		require.GreaterOrEqual(t, gaps[1], 2*time.Second)
-		require.LessOrEqual(t, gaps[1], 2200*time.Millisecond)
-		distinct[gaps[1]] = true
-	}
-	assert.Greater(t, len(distinct), 40, "a herd told Retry-After: 0 does not come back in lockstep")
 }
 
 func TestWaitRetriesTransientErrors(t *testing.T) {
@@ -631,4 +608,32 @@ func (d *deadlineOp) Poll(ctx context.Context) (poller.Observation, error) {
 	dl, _ := ctx.Deadline()
 	time.Sleep(time.Until(dl))
 	return poller.Observation{}, poller.Transient(errors.New("rpc error: code = DeadlineExceeded"), 0)
+}
+
+func TestOnlyAHintAtOrAboveTheFloorCountsAsHinted(t *testing.T) {
+	tests := []struct {
+		name string
+		obs  poller.Observation
+		want bool
+	}{
+		{"Retry-After: 0", poller.Observation{Status: poller.StatusRunning, Hinted: true}, false},
+		{"below the floor", poller.Observation{Status: poller.StatusRunning, RetryAfter: time.Second, Hinted: true}, false},
+		{"at the floor", poller.Observation{Status: poller.StatusRunning, RetryAfter: 2 * time.Second}, true},
+		{"above the floor", poller.Observation{Status: poller.StatusRunning, RetryAfter: time.Minute, Hinted: true}, true},
+		{"no hint", poller.Observation{Status: poller.StatusRunning}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := pollertest.NewClock(epoch)
+			op := &pollertest.Operation{Steps: []pollertest.Step{{Obs: tt.obs}}, Clock: clock}
+			p, err := poller.New[result](op, &poller.Options{Clock: clock})
+			require.NoError(t, err)
+			_, err = p.Poll(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, p.Last().Hinted)
+			tok, err := p.Token()
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, tok.Last.Hinted, "the token keeps the same rule")
+		})
+	}
 }

@@ -1,0 +1,135 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/lrokit/lrokit/persist"
+	"github.com/lrokit/lrokit/poller"
+)
+
+// saveWork stores an operation's token and last observation, fenced by its
+// lease. A poll saves through it; on its own it saves a state that an
+// unreachable store refused earlier, before the operation is polled again.
+type saveWork struct {
+	en      *entry
+	pollErr error // the poll's error, when a poll preceded the save
+
+	rec    persist.Record // as stored, without its token
+	gaveUp bool
+	err    error
+}
+
+func (w *saveWork) run(ctx context.Context, e *Engine) {
+	en := w.en
+	p := en.op.Poller
+	key := en.rec.Key
+	rec := en.rec
+	tok, err := p.ResumeToken()
+	if err != nil {
+		w.err = fmt.Errorf("fleet: resume token of %q: %w", key, err)
+		return
+	}
+	rec.Token = tok
+	if last := p.Last(); last.Status != "" {
+		rec.Status, rec.Detail = last.Status, clip(last.Detail, persist.MaxDetailLen)
+	}
+	var pe *poller.PollError
+	if errors.As(w.pollErr, &pe) && pe.Final {
+		w.gaveUp = true
+		rec.Status, rec.Detail = poller.StatusFailed, clip("fleet gave up: "+pe.Error(), persist.MaxDetailLen)
+	}
+	out, err := e.store.Put(ctx, rec)
+	if err != nil {
+		w.err = err
+		if errors.Is(err, persist.ErrConflict) {
+			// Someone replaced the record (a new token under the same key):
+			// let it be claimed afresh.
+			_ = e.store.Release(ctx, key, rec.Lease)
+		}
+		return
+	}
+	// A terminal record is never claimed again: its lease needs no release
+	// (one round trip less per operation) and simply lapses.
+	out.Token = ""
+	w.rec = out
+}
+
+func (w *saveWork) apply(e *Engine, _ *housekeeping, now time.Time) {
+	w.en.inflight = false
+	if e.ops[w.en.rec.Key] != w.en {
+		return // superseded by a new claim of the same operation
+	}
+	e.saved(w, nil, now)
+}
+
+// saved takes a save's outcome (after poll p, nil when none) into the
+// scheduler's state: the operation is done, released, or queued again.
+func (e *Engine) saved(w *saveWork, p *pollWork, now time.Time) {
+	en := w.en
+	key := en.rec.Key
+	ctx := context.Background()
+	switch {
+	case en.lost:
+		e.release(en, fmt.Errorf("fleet: lease on %q lost: %w", key, persist.ErrLeaseLost))
+		return
+	case w.err != nil && (errors.Is(w.err, persist.ErrLeaseLost) || errors.Is(w.err, persist.ErrConflict) || errors.Is(w.err, persist.ErrNotFound)):
+		e.release(en, w.err)
+		return
+	case w.err != nil:
+		// The store is unreachable: keep the state, save it before polling again.
+		en.unsaved = true
+		en.saveFails++
+		backoff := min(time.Second<<min(en.saveFails-1, 6), time.Minute)
+		e.log.LogAttrs(ctx, slog.LevelWarn, "fleet: cannot save operation", slog.String("key", key),
+			slog.Int("attempt", en.saveFails), slog.Duration("retry_in", backoff), slog.String("error", w.err.Error()))
+		en.due, en.deferred = now.Add(backoff), false
+		en.host.push(en)
+		e.ready.update(en.host)
+		return
+	}
+	en.unsaved, en.saveFails = false, 0
+	en.rec = w.rec
+	if en.rec.Status.Terminal() {
+		e.finished(en, w, p, now)
+		return
+	}
+	if p != nil {
+		e.events = append(e.events, e.event(EventPolled, en, now, p.err))
+		en.prevPoll = p.pollAt
+	}
+	e.schedule(en, now)
+}
+
+// finished forgets a terminal operation, learns its duration when it is a
+// sample, and reports it.
+func (e *Engine) finished(en *entry, w *saveWork, p *pollWork, now time.Time) {
+	ctx := context.Background()
+	key := en.rec.Key
+	last := en.op.Poller.Last()
+	var err error
+	switch {
+	case w.gaveUp:
+		err = w.pollErr
+		e.log.LogAttrs(ctx, slog.LevelError, "fleet: gave up on operation", slog.String("key", key), slog.String("error", err.Error()))
+	case last.Status != poller.StatusSucceeded:
+		err = last.Err
+	case en.sample && p != nil:
+		mid := en.prevPoll.Add(p.pollAt.Sub(en.prevPoll) / 2)
+		e.priors.observe(en.op.Kind, mid.Sub(en.op.Poller.Created()))
+	}
+	e.priors.unwatch(en)
+	delete(e.ops, key)
+	e.counters.completed++
+	e.met.completed.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", en.op.Kind), attribute.String("status", string(en.rec.Status))))
+	e.events = append(e.events, e.event(EventDone, en, now, err))
+	if e.opts.ExitWhenDone && len(e.ops) == 0 {
+		e.claimNow = true
+	}
+}
