@@ -314,7 +314,8 @@ func (r *fleetRunner) prepare(ctx context.Context, e *env) error {
 	}
 	e.tokenBytes = tokenBytes.Load()
 	resolve := func(_ context.Context, token string, opts *poller.Options) (fleet.Op, error) {
-		p, err := azure.Resume[json.RawMessage](token, pl, &azure.Options{Options: *opts})
+		// Resume trusts only the hosts the caller names: here the fake.
+		p, err := azure.Resume[json.RawMessage](token, pl, &azure.Options{Options: *opts, AllowedHosts: []string{"http://" + e.fake.HTTPAddr()}})
 		if err != nil {
 			return fleet.Op{}, err
 		}
