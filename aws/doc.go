@@ -10,6 +10,14 @@
 // override and the describe input, never credentials — can be rehydrated
 // in another process with another aws.Config.
 //
+// The built-in waiters live in one package per service, registered when
+// imported, so a program compiles only the SDKs it waits on:
+//
+//	import _ "github.com/lrokit/lrokit/aws/waiters/cloudformation" // cloudformation.StackCreateComplete, …
+//
+// aws/waiters/all registers every one (the CLI and package resume import
+// it). Register adds your own describe-status waiters.
+//
 // A modeled failure is a *poller.OperationError whose Err is a
 // *FailureError holding the resource's status, the service's reason and
 // the last describe output. Throttling and other retryable errors of the

@@ -54,12 +54,16 @@ func TestFailureErrorSaysWaiterStatusAndReason(t *testing.T) {
 	assert.Equal(t, "waiter eks.ClusterActive reached failure state FAILED: no subnets", e.Error())
 	assert.Equal(t, sdkFailure, errors.Unwrap(e).Error())
 	assert.Equal(t, "reached failure state DELETING", failureMessage(poller.StatusFailed, "DELETING", "", errors.New(sdkFailure)))
-	assert.Equal(t, "code", issue("code", nil))
 }
 
 func TestResultRefusesAWrongDestination(t *testing.T) {
-	w, ok := Lookup("eks.ClusterActive")
-	require.True(t, ok)
+	w, err := NewWaiter(Definition[eks.DescribeClusterInput, eks.DescribeClusterOutput]{
+		Name:     "test.ClusterActive",
+		Describe: DescribeWith(eks.NewFromConfig, (*eks.Client).DescribeCluster),
+		Rules:    Rules{Success: []string{"ACTIVE"}},
+		Status:   func(*eks.DescribeClusterOutput) (string, string) { return "", "" },
+	})
+	require.NoError(t, err)
 	op := &operation{w: w}
 	var out *eks.DescribeClusterOutput
 	require.ErrorContains(t, op.Result(context.Background(), &out), "no describe output yet")
@@ -71,5 +75,5 @@ func TestResultRefusesAWrongDestination(t *testing.T) {
 	assert.ErrorContains(t, op.Result(context.Background(), eks.DescribeClusterOutput{}), "non-nil pointer")
 	assert.Error(t, checkEndpoint("http://[::1"), "not a URL")
 	assert.Error(t, checkEndpoint("http://"), "no host")
-	assert.Panics(t, func() { mustRegister(Definition[eks.DescribeClusterInput, eks.DescribeClusterOutput]{Name: "bad"}) })
+	assert.Panics(t, func() { MustRegister(Definition[eks.DescribeClusterInput, eks.DescribeClusterOutput]{Name: "bad"}) })
 }

@@ -69,7 +69,7 @@ func NewPoller[Out any](cfg awssdk.Config, name string, input any, opts *Options
 	}
 	w, ok := Lookup(name)
 	if !ok {
-		return nil, fmt.Errorf("aws: unknown waiter %q (see aws.Waiters)", name)
+		return nil, fmt.Errorf("aws: unknown waiter %q (%s)", name, registerHint(name))
 	}
 	if err := checkOut[Out](w); err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func Resume[Out any](token string, cfg awssdk.Config, opts *Options) (*poller.Po
 	}
 	w, ok := Lookup(tok.Kind)
 	if !ok {
-		return nil, fmt.Errorf("aws: the token's waiter %q is not registered in this process (see aws.Register)", tok.Kind)
+		return nil, fmt.Errorf("aws: the token's waiter %q is not registered in this process (%s)", tok.Kind, registerHint(tok.Kind))
 	}
 	if err := checkOut[Out](w); err != nil {
 		return nil, err

@@ -245,12 +245,13 @@ func Lookup(name string) (Waiter, bool) {
 	return w, ok
 }
 
-func mustRegister[In, Out any](d Definition[In, Out]) {
-	w, err := NewWaiter(d)
-	if err == nil {
-		err = Register(w)
+// registerHint says how a waiter name gets registered: built-ins by
+// importing their service's package, others with Register.
+func registerHint(name string) string {
+	svc, _, _ := strings.Cut(name, ".")
+	switch svc {
+	case "cloudformation", "dynamodb", "ec2", "ecs", "eks", "lambda", "rds":
+		return "import _ \"github.com/lrokit/lrokit/aws/waiters/" + svc + "\" (or aws/waiters/all) to register the built-in waiters"
 	}
-	if err != nil {
-		panic(err)
-	}
+	return "see aws.Waiters, and aws.Register for your own"
 }

@@ -16,6 +16,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/lrokit/lrokit/aws"
+	// Every built-in AWS waiter: a token may name any of them.
+	_ "github.com/lrokit/lrokit/aws/waiters/all"
 	"github.com/lrokit/lrokit/azure"
 	"github.com/lrokit/lrokit/gcp"
 	"github.com/lrokit/lrokit/poller"

@@ -1,0 +1,100 @@
+package eks
+
+import (
+	sdk "github.com/aws/aws-sdk-go-v2/service/eks"
+
+	"github.com/lrokit/lrokit/aws"
+)
+
+func init() {
+	cluster := func(name string) aws.Definition[sdk.DescribeClusterInput, sdk.DescribeClusterOutput] {
+		return aws.Definition[sdk.DescribeClusterInput, sdk.DescribeClusterOutput]{
+			Name:     "eks." + name,
+			Describe: aws.DescribeWith(sdk.NewFromConfig, (*sdk.Client).DescribeCluster),
+			Status: func(out *sdk.DescribeClusterOutput) (string, string) {
+				if out.Cluster == nil {
+					return "", ""
+				}
+				var reason string
+				if h := out.Cluster.Health; h != nil && len(h.Issues) > 0 {
+					reason = issue(string(h.Issues[0].Code), h.Issues[0].Message)
+				}
+				return string(out.Cluster.Status), reason
+			},
+		}
+	}
+	c := cluster("ClusterActive")
+	sdk.NewClusterActiveWaiter(nil, func(o *sdk.ClusterActiveWaiterOptions) {
+		c.Accept, c.MinDelay, c.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
+	})
+	aws.MustRegister(c)
+	c = cluster("ClusterDeleted")
+	sdk.NewClusterDeletedWaiter(nil, func(o *sdk.ClusterDeletedWaiterOptions) {
+		c.Accept, c.MinDelay, c.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
+	})
+	aws.MustRegister(c)
+
+	nodegroup := func(name string) aws.Definition[sdk.DescribeNodegroupInput, sdk.DescribeNodegroupOutput] {
+		return aws.Definition[sdk.DescribeNodegroupInput, sdk.DescribeNodegroupOutput]{
+			Name:     "eks." + name,
+			Describe: aws.DescribeWith(sdk.NewFromConfig, (*sdk.Client).DescribeNodegroup),
+			Status: func(out *sdk.DescribeNodegroupOutput) (string, string) {
+				if out.Nodegroup == nil {
+					return "", ""
+				}
+				var reason string
+				if h := out.Nodegroup.Health; h != nil && len(h.Issues) > 0 {
+					reason = issue(string(h.Issues[0].Code), h.Issues[0].Message)
+				}
+				return string(out.Nodegroup.Status), reason
+			},
+		}
+	}
+	n := nodegroup("NodegroupActive")
+	sdk.NewNodegroupActiveWaiter(nil, func(o *sdk.NodegroupActiveWaiterOptions) {
+		n.Accept, n.MinDelay, n.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
+	})
+	aws.MustRegister(n)
+	n = nodegroup("NodegroupDeleted")
+	sdk.NewNodegroupDeletedWaiter(nil, func(o *sdk.NodegroupDeletedWaiterOptions) {
+		n.Accept, n.MinDelay, n.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
+	})
+	aws.MustRegister(n)
+
+	addon := func(name string) aws.Definition[sdk.DescribeAddonInput, sdk.DescribeAddonOutput] {
+		return aws.Definition[sdk.DescribeAddonInput, sdk.DescribeAddonOutput]{
+			Name:     "eks." + name,
+			Describe: aws.DescribeWith(sdk.NewFromConfig, (*sdk.Client).DescribeAddon),
+			Status: func(out *sdk.DescribeAddonOutput) (string, string) {
+				if out.Addon == nil {
+					return "", ""
+				}
+				var reason string
+				if h := out.Addon.Health; h != nil && len(h.Issues) > 0 {
+					reason = issue(string(h.Issues[0].Code), h.Issues[0].Message)
+				}
+				return string(out.Addon.Status), reason
+			},
+		}
+	}
+	a := addon("AddonActive")
+	sdk.NewAddonActiveWaiter(nil, func(o *sdk.AddonActiveWaiterOptions) {
+		a.Accept, a.MinDelay, a.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
+	})
+	aws.MustRegister(a)
+	a = addon("AddonDeleted")
+	sdk.NewAddonDeletedWaiter(nil, func(o *sdk.AddonDeletedWaiterOptions) {
+		a.Accept, a.MinDelay, a.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
+	})
+	aws.MustRegister(a)
+}
+
+func issue(code string, msg *string) string {
+	switch {
+	case code != "" && msg != nil:
+		return code + ": " + *msg
+	case msg != nil:
+		return *msg
+	}
+	return code
+}

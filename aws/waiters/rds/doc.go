@@ -1,0 +1,4 @@
+// Package rds registers lrokit's built-in waiters for Amazon RDS: DB instances and clusters.
+// Import it for its side effect; each waiter reuses the generated SDK
+// waiter's own acceptors and model delays (see package aws).
+package rds
