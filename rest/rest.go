@@ -65,6 +65,14 @@ type Options struct {
 	// AllowHTTP permits plain http to hosts that are not loopback (for
 	// example inside a private network). By default such URLs are refused.
 	AllowHTTP bool
+	// Header is sent with every request the poller makes — polls, the
+	// final GET, cancel — for APIs that authenticate with a header
+	// (Authorization, an API key). Those requests only ever go to trusted
+	// hosts (the request's origin and AllowedHosts), and the header is
+	// never written to tokens, logs or errors; give it again when resuming.
+	// For anything more (signing, refreshing tokens), use the client's
+	// Transport.
+	Header http.Header
 	// NotFoundGrace treats a 404 from the status or result URL as "not
 	// ready yet" for this long after the first 404 in a row, for services
 	// that answer that way (reference 002, Considerations). Zero: a 404
@@ -98,6 +106,7 @@ func (o *Options) config(client *http.Client) (httplro.Config, poller.Options, e
 		REST:          true,
 		NotFoundGrace: opts.NotFoundGrace,
 		Clock:         opts.Clock,
+		Header:        opts.Header.Clone(),
 	}, opts.Options, nil
 }
 

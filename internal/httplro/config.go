@@ -98,6 +98,10 @@ type Config struct {
 	ImportAzcore bool
 	// Clock supplies "now" for Retry-After; nil means poller.SystemClock.
 	Clock poller.Clock
+	// Header is added to every request of the operation (polls, final
+	// GETs, cancel), all of which go to trusted hosts only. It is never
+	// written to tokens, logs or errors.
+	Header http.Header
 }
 
 func (c *Config) now() time.Time {

@@ -118,6 +118,9 @@ func (o *Op) send(ctx context.Context, method string, u *url.URL) (*http.Respons
 	if err != nil {
 		return nil, nil, fmt.Errorf("building %s %s: %w", method, Redact(u), redactErr(err))
 	}
+	for k, vs := range o.cfg.Header {
+		req.Header[http.CanonicalHeaderKey(k)] = vs
+	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := o.cfg.Doer.Do(req)
 	if refused := guard.refusal(); refused != "" {

@@ -12,7 +12,9 @@ import (
 
 type refuseAll struct{}
 
-func (refuseAll) Do(*http.Request) (*http.Response, error) { return nil, errors.New("no requests in this test") }
+func (refuseAll) Do(*http.Request) (*http.Response, error) {
+	return nil, errors.New("no requests in this test")
+}
 
 // FuzzStart feeds hostile initial responses to Start: polling headers,
 // status codes and bodies. It must never panic, and an operation it accepts
