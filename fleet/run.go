@@ -403,9 +403,13 @@ func (e *Engine) runClaim(ctx context.Context, t task) result {
 	r := result{task: t, left: -1}
 	recs, err := e.store.Claim(ctx, e.opts.Owner, e.opts.LeaseTTL, t.limit)
 	r.taskErr = err
+	skipped := 0
 	for _, rec := range recs {
-		if strings.HasPrefix(rec.Key, ReservedPrefix) {
+		// An intent is a begin that never stored its token: only that
+		// begin, run again, can tell whether its operation exists.
+		if strings.HasPrefix(rec.Key, ReservedPrefix) || persist.IsIntent(rec.Token) {
 			_ = e.store.Release(ctx, rec.Key, rec.Lease)
+			skipped++
 			continue
 		}
 		op, err := e.resolveRecord(ctx, rec)
@@ -422,7 +426,7 @@ func (e *Engine) runClaim(ctx context.Context, t task) result {
 		rec.Token = ""
 		r.claimed = append(r.claimed, &entry{rec: rec, op: op, idx: -1, leaseUntil: rec.Lease.Expires})
 	}
-	if len(recs) == 0 && err == nil && t.checkLeft {
+	if len(recs) == skipped && err == nil && t.checkLeft {
 		r.left, r.taskErr = countUnfinished(ctx, e.store)
 	}
 	return r
@@ -443,12 +447,13 @@ func (e *Engine) resolveRecord(ctx context.Context, rec persist.Record) (Op, err
 	return op, nil
 }
 
-// countUnfinished counts the operations in s that are not terminal.
+// countUnfinished counts the operations in s that are not terminal, intents
+// aside (no worker can finish them).
 func countUnfinished(ctx context.Context, s persist.Store) (int, error) {
 	recs, err := List(ctx, s, persist.Filter{})
 	n := 0
 	for _, r := range recs {
-		if !r.Status.Terminal() {
+		if !r.Status.Terminal() && !persist.IsIntent(r.Token) {
 			n++
 		}
 	}
