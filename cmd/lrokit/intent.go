@@ -57,6 +57,7 @@ func (r *request) intent(provider string, body []byte) persist.Intent {
 	return persist.Intent{
 		Provider: provider, Method: strings.ToUpper(r.method), Target: redactedURL(r.url),
 		Digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), Created: time.Now(),
+		IdempotencyKey: persist.NewIdempotencyKey(),
 	}
 }
 
