@@ -56,9 +56,14 @@ type opsFake struct {
 	sends   map[string]int   // mutating requests per resource
 }
 
-func newOpsFake(t *testing.T) *opsFake {
+// newOpsFake starts the fake; configure sets its options before it serves.
+func newOpsFake(t *testing.T, configure ...func(*opsFake)) *opsFake {
 	f := &opsFake{ops: map[string][]int{}, byKey: map[string]int{}, running: map[string]int{}, sends: map[string]int{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	for _, c := range configure {
+		c(f)
+	}
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	return f
 }
