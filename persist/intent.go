@@ -188,6 +188,11 @@ func DecodeIntent(s string) (Intent, error) {
 	return in, nil
 }
 
+// DigestLabel is the label under which Begin keeps the intent's Digest on
+// the record, so that the token that replaces the intent still says which
+// request started it.
+const DigestLabel = "lrokit.intent-digest"
+
 var (
 	// ErrStarted reports that Begin found the key holding the token of an
 	// operation that has not finished: it was begun already, and nothing
@@ -225,7 +230,8 @@ type StartFunc func(ctx context.Context, in Intent, retry bool) (Source, error)
 //     true. When both intents carry a Digest and they differ, Begin fails
 //     with ErrInvalid: the key belongs to another request.
 //   - the token of an unfinished operation: Begin fails with ErrStarted and
-//     sends nothing.
+//     sends nothing (with ErrInvalid when the record's DigestLabel names
+//     another request than in.Digest).
 //   - the token of a finished operation: it is replaced, as a new operation
 //     under a reused key ("deploy/prod", daily).
 //
@@ -264,6 +270,10 @@ func Begin(ctx context.Context, s Store, key string, in Intent, start StartFunc,
 		}
 		in, retry = stored, true
 	case !cur.Status.Terminal():
+		if d := cur.Labels[DigestLabel]; d != "" && in.Digest != "" && d != in.Digest {
+			return nil, fmt.Errorf("persist: begin %q: the key holds an unfinished operation of a different request (status %s); nothing was sent: %w",
+				key, cur.Status, ErrInvalid)
+		}
 		return nil, fmt.Errorf("persist: begin %q: %w (status %s); nothing was sent", key, ErrStarted, cur.Status)
 	}
 	if !retry {
@@ -273,14 +283,18 @@ func Begin(ctx context.Context, s Store, key string, in Intent, start StartFunc,
 		}
 		rec := cur
 		rec.Token, rec.Provider, rec.Status, rec.Detail = enc, in.Provider, poller.StatusNotStarted, "intent recorded; no token yet"
-		if opts != nil && len(opts.Labels) > 0 {
-			rec.Labels = cloneLabels(rec.Labels)
-			if rec.Labels == nil {
-				rec.Labels = map[string]string{}
-			}
+		rec.Labels = cloneLabels(rec.Labels)
+		if rec.Labels == nil {
+			rec.Labels = map[string]string{}
+		}
+		if opts != nil {
 			for k, v := range opts.Labels {
 				rec.Labels[k] = v
 			}
+		}
+		delete(rec.Labels, DigestLabel)
+		if in.Digest != "" {
+			rec.Labels[DigestLabel] = in.Digest
 		}
 		if _, err := s.Put(ctx, rec); err != nil {
 			return nil, fmt.Errorf("persist: begin %q: recording the intent (nothing was sent): %w", key, err)

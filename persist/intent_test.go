@@ -143,6 +143,9 @@ func TestBeginRecordsTheIntentFirstAndReconcilesOnARerun(t *testing.T) {
 		// A third run finds an unfinished operation: nothing is sent.
 		_, err = persist.Begin(ctx, store, "deploy/aks", in, sc.start, nil)
 		assert.ErrorIs(t, err, persist.ErrStarted)
+		assert.Equal(t, in.Digest, r.Labels[persist.DigestLabel], "the token's record still names its request")
+		_, err = persist.Begin(ctx, store, "deploy/aks", other, sc.start, nil)
+		assert.ErrorIs(t, err, persist.ErrInvalid, "another request under a key whose operation runs")
 		assert.EqualValues(t, 2, sc.calls.Load())
 
 		// Once finished, the key can begin a new operation.

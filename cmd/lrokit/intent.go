@@ -247,7 +247,14 @@ func (a *app) beginDurably(ctx context.Context, s *started, in persist.Intent, s
 	}
 	p, err := send(ctx, in, false)
 	if err != nil {
-		return "", interrupted(ctx, err, in, "no intent was recorded (the token goes to stdout; --token-file or --store make begin crash-safe): check "+in.Target)
+		note := "no intent was recorded (the token goes to stdout; --token-file or --store make begin crash-safe): check " + in.Target
+		var ee *exitError
+		if errors.As(err, &ee) && ee.code == exitPollError && ctx.Err() == nil {
+			// A transport error after the request left says nothing of
+			// whether the server acted on it.
+			return "", withCode(exitPollError, fmt.Errorf("%w; the request may have reached the server and %s", err, note))
+		}
+		return "", interrupted(ctx, err, in, note)
 	}
 	return p.ResumeToken()
 }
