@@ -304,6 +304,9 @@ func Begin(ctx context.Context, s Store, key string, in Intent, start StartFunc,
 	if err != nil {
 		return nil, fmt.Errorf("persist: begin %q: %w", key, err)
 	}
+	if src == nil {
+		return nil, fmt.Errorf("persist: begin %q: the start function returned no poller (the intent stays): %w", key, ErrInvalid)
+	}
 	// The operation exists now: its token must reach the store even if
 	// the caller's context ended while start returned.
 	tr, err := Track(context.WithoutCancel(ctx), s, key, src, opts)

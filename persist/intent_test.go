@@ -168,6 +168,19 @@ func TestBeginSendsNothingWhenTheStoreCannotBeWritten(t *testing.T) {
 	assert.Zero(t, sc.calls.Load())
 }
 
+func TestBeginRefusesAStartThatReturnsNoPoller(t *testing.T) {
+	store := persist.NewMemoryStore(nil)
+	_, err := persist.Begin(context.Background(), store, "k", sampleIntent(), func(context.Context, persist.Intent, bool) (persist.Source, error) {
+		return nil, nil
+	}, nil)
+	require.ErrorIs(t, err, persist.ErrInvalid)
+	r, err := store.Get(context.Background(), "k")
+	require.NoError(t, err)
+	assert.True(t, persist.IsIntent(r.Token), "the intent stays")
+	_, err = persist.Begin(context.Background(), store, "k", sampleIntent(), nil, nil)
+	assert.ErrorIs(t, err, persist.ErrInvalid)
+}
+
 func TestConcurrentBeginsOnOneKeyStartOnce(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store persist.Store) {
 		var sc startCounter

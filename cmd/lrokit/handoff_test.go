@@ -77,3 +77,27 @@ func TestRetryBudgetIsOneSettingWithAnUnlimitedDefault(t *testing.T) {
 	assert.Contains(t, r.stderr, "gave up after 3 attempts")
 	assert.Equal(t, 3, srv.Count(http.MethodGet, armfake.StatusPath))
 }
+
+func TestBeginUnderAKeyOrFileOfAnotherRunningRequestIsRefused(t *testing.T) {
+	srv := armLRO(running(100)...)
+	defer srv.Close()
+	store := t.TempDir()
+	begin := func(url string, dest ...string) result {
+		return inProcess(t, nil, "", append(append([]string{"azure", "begin", "--method", "PUT", "--url", url}, dest...), fast...)...)
+	}
+	r := begin(resourceURL(srv), "--store", store, "--key", "k")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = begin(resourceURL(srv)+"&other=1", "--store", store, "--key", "k")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "different request")
+	r = begin(resourceURL(srv), "--store", store, "--key", "k")
+	assert.Equal(t, exitOK, r.code, "the same request again: already begun")
+	assert.Contains(t, r.stderr, "nothing was sent")
+	assert.Equal(t, 1, srv.Count(http.MethodPut, resourcePath))
+
+	file := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(file, []byte("not a token\n"), 0o600))
+	r = begin(resourceURL(srv), "--token-file", file)
+	assert.Equal(t, exitUsage, r.code, "unknown content is never overwritten: %s", r.stderr)
+	assert.Equal(t, 1, srv.Count(http.MethodPut, resourcePath))
+}
