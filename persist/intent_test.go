@@ -181,7 +181,7 @@ func TestBeginRefusesAStartThatReturnsNoPoller(t *testing.T) {
 	assert.ErrorIs(t, err, persist.ErrInvalid)
 }
 
-func TestConcurrentBeginsOnOneKeyStartOnce(t *testing.T) {
+func TestConcurrentBeginsOnOneKeyCreateOneIntentAndReconcile(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store persist.Store) {
 		var sc startCounter
 		errs := make(chan error, 4)
