@@ -33,7 +33,8 @@ const exitCodesHelp = `Exit codes:
   1  the operation failed
   2  usage error or invalid token
   3  the operation was canceled
-  4  timed out or interrupted; the updated token was saved
+  4  timed out or interrupted; still running, the updated token was saved
+     (run wait again to continue the same schedule)
   5  could not poll (a permanent error, or the retry budget spent)
   6  the token store or file could not be opened, read or written: begin
      sent nothing; wait's token on disk is stale (the fresh one is printed)

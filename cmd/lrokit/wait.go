@@ -184,7 +184,7 @@ type waitFlags struct {
 
 // retryBudgetHelp documents --retry-budget, shared by wait and fleet run.
 const retryBudgetHelp = `consecutive transient poll errors (outages, 429s, 5xx) tolerated before giving up (exit 5):
-a number, or "unlimited" (the default, as in the fleet: --timeout bounds the wait instead)`
+a number, or "unlimited" (as in the fleet; --timeout bounds the wait instead)`
 
 // parseRetryBudget reads --retry-budget: "unlimited" or a positive count.
 func parseRetryBudget(s string) (int, error) {
