@@ -337,7 +337,9 @@ func (a *app) beginToFile(ctx context.Context, s *started, in persist.Intent, se
 	default:
 		tok, derr := poller.DecodeToken(cur, sealKey())
 		if derr != nil {
-			return "", usageErr("the token file holds neither a token nor an intent: remove it or name another file")
+			// Never overwritten: it may be the only handle on an operation
+			// (a token sealed with another key, from a newer lrokit).
+			return "", usageErr("the token file holds no token or intent this lrokit can read (%v): remove it or name another file", derr)
 		}
 		if tok.Last == nil || !tok.Last.Status.Terminal() {
 			fmt.Fprintf(a.stderr, "lrokit: the token file already holds the token of an unfinished %s operation; nothing was sent\n", tok.Provider)
