@@ -32,9 +32,13 @@ func (w *claimWork) run(ctx context.Context, e *Engine) {
 	w.left = -1
 	recs, err := e.store.Claim(ctx, e.opts.Owner, e.opts.LeaseTTL, w.limit)
 	w.err = err
+	skipped := 0
 	for _, rec := range recs {
-		if strings.HasPrefix(rec.Key, ReservedPrefix) {
+		// An intent is a begin that never stored its token: only that
+		// begin, run again, can tell whether its operation exists.
+		if strings.HasPrefix(rec.Key, ReservedPrefix) || persist.IsIntent(rec.Token) {
 			_ = e.store.Release(ctx, rec.Key, rec.Lease)
+			skipped++
 			continue
 		}
 		op, err := e.resolveRecord(ctx, rec)
@@ -51,7 +55,7 @@ func (w *claimWork) run(ctx context.Context, e *Engine) {
 		rec.Token = ""
 		w.claimed = append(w.claimed, &entry{rec: rec, op: op, idx: -1, leaseUntil: rec.Lease.Expires})
 	}
-	if len(recs) == 0 && err == nil && w.checkLeft {
+	if len(recs) == skipped && err == nil && w.checkLeft {
 		w.left, w.err = countUnfinished(ctx, e.store)
 	}
 }
@@ -119,12 +123,13 @@ func (e *Engine) resolveRecord(ctx context.Context, rec persist.Record) (Op, err
 	return op, nil
 }
 
-// countUnfinished counts the operations in s that are not terminal.
+// countUnfinished counts the operations in s that are not terminal, intents
+// aside (no worker can finish them).
 func countUnfinished(ctx context.Context, s persist.Store) (int, error) {
 	recs, err := List(ctx, s, persist.Filter{})
 	n := 0
 	for _, r := range recs {
-		if !r.Status.Terminal() {
+		if !r.Status.Terminal() && !persist.IsIntent(r.Token) {
 			n++
 		}
 	}

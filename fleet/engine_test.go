@@ -228,3 +228,20 @@ func TestAdd_RefusesReservedKeysAndBadTokens(t *testing.T) {
 		})
 	}
 }
+
+func TestEngine_LeavesIntentsToTheBeginThatWroteThem(t *testing.T) {
+	h := newHarness(true)
+	h.add(t, 1, func(int) fakecloud.Spec { return fakecloud.Spec{Host: "h", Duration: time.Minute} })
+	in, err := persist.Intent{Provider: "rest", Method: "POST", Target: "https://h/x", Created: epoch}.Encode()
+	require.NoError(t, err)
+	_, err = h.store.Put(context.Background(), persist.Record{Key: "op/intent", Token: in, Status: poller.StatusNotStarted})
+	require.NoError(t, err)
+
+	run(t, context.Background(), h.engine(t, Options{ExitWhenDone: true}))
+	rec, err := h.store.Get(context.Background(), "op/intent")
+	require.NoError(t, err)
+	assert.Equal(t, poller.StatusNotStarted, rec.Status, "an intent is neither polled nor marked failed")
+	assert.Equal(t, in, rec.Token)
+	assert.Empty(t, h.eventsOf("op/intent"))
+	assert.Equal(t, map[string]int{"op/00000": 1}, h.doneCounts(), "and it does not keep ExitWhenDone waiting")
+}

@@ -66,6 +66,13 @@ type Store interface {
 	persist.Leaser
 }
 
+// DefaultRetryBudget is the transient-error budget of the fleet and of the
+// command line's wait, one setting with one default: unlimited. Outages and
+// 429s are not the operation's fault, and a wait that gives up on them loses
+// the operation's schedule; the caller's timeout (a CI job's, --timeout)
+// bounds the wait instead, handing the token on.
+const DefaultRetryBudget = poller.UnlimitedRetries
+
 // ReservedPrefix starts the keys the engine keeps for itself (learned
 // priors). Add refuses such keys and List hides them.
 const ReservedPrefix = "_lrokit/"
@@ -98,8 +105,9 @@ type Options struct {
 	// Priors configure learned durations.
 	Priors PriorOptions
 	// Policy is the base poller policy handed to the Resolver. Unless set,
-	// RetryBudget is -1: a fleet never gives up an operation for transient
-	// errors (a throttled host is not the operation's fault).
+	// RetryBudget is DefaultRetryBudget: a fleet never gives up an
+	// operation for transient errors (a throttled host is not the
+	// operation's fault).
 	Policy poller.Policy
 	// PollTimeout bounds each poll. Default 30 s.
 	PollTimeout time.Duration
@@ -158,7 +166,7 @@ func (o Options) resolved() Options {
 	o.Limits = o.Limits.resolved()
 	o.Priors = o.Priors.resolved()
 	if o.Policy.RetryBudget == 0 {
-		o.Policy.RetryBudget = -1
+		o.Policy.RetryBudget = DefaultRetryBudget
 	}
 	if o.PollTimeout <= 0 {
 		o.PollTimeout = 30 * time.Second

@@ -26,7 +26,11 @@
 //
 // Track saves a poller's token and last observation after every poll, so a
 // process killed at any moment resumes from the last saved state without
-// sending the operation's initial request again.
+// sending the operation's initial request again. Begin closes the window
+// before the first token: it stores an Intent (what is about to be sent,
+// under which idempotency key) before the initial request, so a begin
+// killed between sending and saving is reconciled by running it again
+// rather than repeated.
 //
 // Stored data is untrusted on the way back in: a corrupt record yields a
 // *CorruptError naming it while every other record stays readable, data

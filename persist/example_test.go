@@ -102,3 +102,52 @@ func ExampleLeaser() {
 	// op/1 worker-b 2
 	// true
 }
+
+// ExampleBegin starts an operation crash-safely: the intent, with its
+// idempotency key, is in the store before the request goes out, and a rerun
+// after a crash re-sends under the same key instead of starting a second
+// operation. Here start stands for a Google create call carrying the key as
+// its requestId (AIP-155); for AWS it would be ClientRequestToken
+// (CloudFormation) or ClientToken (EC2).
+func ExampleBegin() {
+	ctx := context.Background()
+	store := persist.NewMemoryStore(nil)
+	sent := map[string]int{} // requestId → operations the fake API started
+
+	start := func(ctx context.Context, in persist.Intent, retry bool) (persist.Source, error) {
+		// req := &containerpb.CreateClusterRequest{..., RequestId: in.IdempotencyKey}: the API
+		// answers a repeated requestId with the operation it already started.
+		if sent[in.IdempotencyKey] == 0 {
+			sent[in.IdempotencyKey]++
+		}
+		op := &pollertest.Operation{Steps: []pollertest.Step{pollertest.Succeeded()}}
+		return poller.New[any](op, &poller.Options{Initial: &poller.Observation{Status: poller.StatusRunning}})
+	}
+	in := persist.Intent{Provider: "gcp", Method: "projects.locations.clusters.create", Target: "container.googleapis.com/projects/p/locations/l"}
+
+	// A first attempt dies before it stores its token ...
+	_, err := persist.Begin(ctx, store, "deploy/gke", in, func(ctx context.Context, in persist.Intent, retry bool) (persist.Source, error) {
+		_, _ = start(ctx, in, retry)
+		return nil, errors.New("killed")
+	}, nil)
+	fmt.Println("first:", err != nil)
+	rec, _ := store.Get(ctx, "deploy/gke")
+	_, isIntent, _ := persist.IntentOf(rec)
+	fmt.Println("stored:", rec.Status, isIntent)
+
+	// ... the rerun finds the intent and re-sends under the same requestId.
+	tr, err := persist.Begin(ctx, store, "deploy/gke", in, start, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("rerun:", tr.Record().Status, "operations started:", len(sent))
+
+	// A third run finds the token: nothing is sent.
+	_, err = persist.Begin(ctx, store, "deploy/gke", in, start, nil)
+	fmt.Println(errors.Is(err, persist.ErrStarted))
+	// Output:
+	// first: true
+	// stored: NotStarted true
+	// rerun: Running operations started: 1
+	// true
+}

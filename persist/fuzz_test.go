@@ -106,3 +106,32 @@ func FuzzParseDSN(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeIntent feeds untrusted stored intents to the decoder: it never
+// panics, never quotes its input, and what it accepts survives a round trip.
+func FuzzDecodeIntent(f *testing.F) {
+	f.Add(IntentPrefix + "eyJscm9raXRfaW50ZW50IjoxLCJwcm92aWRlciI6InJlc3QiLCJ0YXJnZXQiOiJodHRwczovL2gveCIsImNyZWF0ZWQiOiIyMDI2LTAzLTAxVDEyOjAwOjAwWiJ9")
+	f.Add(IntentPrefix)
+	f.Add("lrokit1.e30")
+	f.Fuzz(func(t *testing.T, s string) {
+		in, err := DecodeIntent(s)
+		if err != nil {
+			if len(s) > 24 && strings.Contains(err.Error(), s) {
+				t.Fatalf("error quotes the input: %v", err)
+			}
+			return
+		}
+		enc, err := in.Encode()
+		if err != nil {
+			t.Fatalf("encode accepted intent: %v", err)
+		}
+		back, err := DecodeIntent(enc)
+		if err != nil {
+			t.Fatalf("decode re-encoded intent: %v", err)
+		}
+		if back.Provider != in.Provider || back.Target != in.Target || back.IdempotencyKey != in.IdempotencyKey ||
+			back.Digest != in.Digest || !back.Created.Equal(in.Created) || string(back.Input) != string(in.Input) {
+			t.Fatalf("round trip changed the intent:\n%+v\n%+v", in, back)
+		}
+	})
+}

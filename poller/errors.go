@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // ErrOperationNotFound reports that the provider no longer knows the
@@ -85,7 +86,22 @@ type WaitError struct {
 	// TokenErr says why it could not be made.
 	Token    string
 	TokenErr error
+	// Polls counts the polls made, across resumptions.
+	Polls int
+	// Elapsed is how long the operation has run when the wait stopped,
+	// from its start as the schedule counts it.
+	Elapsed time.Duration
+	// NextPoll is when the schedule wants the next poll: a wait resumed
+	// from Token does not poll before it, so the schedule continues.
+	NextPoll time.Time
+	// Remaining estimates the time left when one is known (the policy's
+	// Expected duration not yet reached); zero means unknown.
+	Remaining time.Duration
 }
+
+// StillRunning reports whether the operation had not finished when the wait
+// stopped: a hand-off, to continue from Token, rather than an outcome.
+func (e *WaitError) StillRunning() bool { return !e.Last.Status.Terminal() }
 
 func (e *WaitError) Error() string {
 	last := "not yet polled"

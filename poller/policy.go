@@ -15,6 +15,10 @@ const (
 	DefaultJitter      = 0.1
 	DefaultHintCeiling = 10 * time.Minute
 	DefaultRetryBudget = 10
+	// UnlimitedRetries is the RetryBudget of a wait that never gives up an
+	// operation for transient errors (outages, 429s, 5xx): only the
+	// caller's context or the poller's deadline ends it.
+	UnlimitedRetries = -1
 	// lowHintLimit is how many consecutive hints below the floor make the
 	// poller treat a server's hints as absent.
 	lowHintLimit = 3
@@ -53,7 +57,9 @@ type Policy struct {
 	// server hint, no poll happens before it. Zero means unknown.
 	Expected time.Duration
 	// RetryBudget is how many consecutive transient poll errors Wait
-	// tolerates before giving up. Default 10; negative means unlimited.
+	// tolerates before giving up. Default 10 (about six minutes of outage
+	// at the default Floor and Cap); negative (UnlimitedRetries) means
+	// unlimited.
 	RetryBudget int
 }
 

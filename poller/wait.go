@@ -130,7 +130,11 @@ func (p *Poller[T]) sleepUntil(ctx context.Context, t time.Time) error {
 }
 
 func (p *Poller[T]) waitError(cause error) error {
-	we := &WaitError{Err: cause, Operation: p.label(), Last: p.last}
+	we := &WaitError{Err: cause, Operation: p.label(), Last: p.last, Polls: p.polls, NextPoll: p.next}
+	we.Elapsed = max(p.clock.Now().Sub(p.created), 0)
+	if exp := p.policy.Expected; exp > we.Elapsed && !p.last.Status.Terminal() {
+		we.Remaining = exp - we.Elapsed
+	}
 	we.Token, we.TokenErr = p.ResumeToken()
 	return we
 }

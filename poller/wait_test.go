@@ -637,3 +637,34 @@ func TestOnlyAHintAtOrAboveTheFloorCountsAsHinted(t *testing.T) {
 		})
 	}
 }
+
+func TestAWaitThatEndsOnItsDeadlineHandsOffAStillRunningOperation(t *testing.T) {
+	steps := repeat(10, pollertest.Hinted(time.Minute))
+	_, _, _, err := run(t, steps, poller.Options{
+		Deadline: epoch.Add(150 * time.Second),
+		Policy:   poller.Policy{Expected: 10 * time.Minute},
+	})
+	var we *poller.WaitError
+	require.ErrorAs(t, err, &we)
+	assert.True(t, we.StillRunning())
+	assert.Equal(t, 3, we.Polls)
+	assert.Equal(t, 150*time.Second, we.Elapsed)
+	assert.Equal(t, 450*time.Second, we.Remaining, "the expected duration not yet reached")
+	assert.True(t, we.NextPoll.Equal(epoch.Add(180*time.Second)), "the next poll of the same schedule: %v", we.NextPoll)
+	tok, err := poller.DecodeToken(we.Token, nil)
+	require.NoError(t, err)
+	assert.True(t, tok.Next.Equal(we.NextPoll), "the token continues the same schedule")
+
+	_, _, _, err = run(t, []pollertest.Step{pollertest.Running("x", -1)}, poller.Options{Deadline: epoch.Add(time.Second)})
+	require.ErrorAs(t, err, &we)
+	assert.Zero(t, we.Remaining, "no estimate without an expected duration")
+	assert.False(t, (&poller.WaitError{Last: poller.Observation{Status: poller.StatusSucceeded}}).StillRunning())
+}
+
+func TestAnUnlimitedRetryBudgetNeverGivesUp(t *testing.T) {
+	steps := append(repeat(200, pollertest.Error(poller.Transient(errors.New("503"), 0))), pollertest.Succeeded())
+	op, _, res, err := run(t, steps, poller.Options{Policy: poller.Policy{RetryBudget: poller.UnlimitedRetries}})
+	require.NoError(t, err)
+	assert.Equal(t, "r1", res.ID)
+	assert.Equal(t, 201, op.Polls())
+}

@@ -1,24 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	"github.com/spf13/cobra"
 
-	"github.com/lrokit/lrokit/azure"
 	"github.com/lrokit/lrokit/persist"
 	"github.com/lrokit/lrokit/poller"
-	"github.com/lrokit/lrokit/rest"
 )
 
 // started is what every begin/adopt command shares: where the token goes,
@@ -62,17 +56,21 @@ func (a *app) finish(ctx context.Context, s *started, token string) error {
 			rec.Generation = cur.Generation
 		}
 		if _, err := st.Put(ctx, rec); err != nil {
-			return withCode(exitPollError, fmt.Errorf("saving the token under key %q: %w", s.out.key, err))
+			return withCode(storeErrCode(err), fmt.Errorf("saving the token under key %q: %w", s.out.key, err))
 		}
 	case s.out.file != "":
 		if err := writeFileAtomic(s.out.file, []byte(token+"\n")); err != nil {
-			return withCode(exitPollError, fmt.Errorf("writing the token file: %w", err))
+			return withCode(exitStore, fmt.Errorf("writing the token file: %w", err))
 		}
-	default:
-		if !s.wait {
-			_, err := fmt.Fprintln(a.stdout, token)
-			return err
-		}
+	}
+	return a.printOrWait(ctx, s, token)
+}
+
+// printOrWait prints a token that went nowhere else, and waits if --wait.
+func (a *app) printOrWait(ctx context.Context, s *started, token string) error {
+	if s.out.store == "" && s.out.file == "" && !s.wait {
+		_, err := fmt.Fprintln(a.stdout, token)
+		return err
 	}
 	if !s.wait {
 		return nil
@@ -101,6 +99,12 @@ func (a *app) finishPoller(ctx context.Context, s *started, p interface{ ResumeT
 type request struct {
 	method, url, body, finalStateVia string
 	headers                          []string
+	// idemHeader names the header that carries the intent's idempotency
+	// key, for APIs that honour one.
+	idemHeader string
+	// replaceIntent sends even when an earlier begin's intent says its
+	// request may have been sent and resending is not safe.
+	replaceIntent bool
 }
 
 func (r *request) register(cmd *cobra.Command) {
@@ -109,6 +113,10 @@ func (r *request) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&r.body, "body", "", "the request body: JSON, or @file")
 	cmd.Flags().StringArrayVar(&r.headers, "header", nil, `a request header "K: V" (repeatable); never stored in the token`)
 	cmd.Flags().StringVar(&r.finalStateVia, "final-state-via", "", "where a POST's result comes from: azure-async-operation, location, original-uri or operation-location")
+	cmd.Flags().StringVar(&r.idemHeader, "idempotency-header", "", `send the begin's idempotency key in this header, for APIs that honour one
+("Idempotency-Key", "Repeatability-Request-ID"): a POST or PATCH is then safe to rerun`)
+	cmd.Flags().BoolVar(&r.replaceIntent, "replace-intent", false, `send even though an earlier begin's intent says its request may have been sent
+(after checking that its operation does not exist)`)
 }
 
 func (r *request) check() error {
@@ -131,7 +139,20 @@ func (r *request) check() error {
 			return usageErr(`--header wants "K: V"`)
 		}
 	}
+	if r.idemHeader != "" && !validHeaderName(r.idemHeader) {
+		return usageErr("--idempotency-header must be a header name, e.g. Idempotency-Key")
+	}
 	return nil
+}
+
+// validHeaderName reports whether s is an RFC 9110 §5.1 field name (a token).
+func validHeaderName(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c)) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (r *request) bodyBytes() ([]byte, error) {
@@ -175,6 +196,15 @@ func (a *app) beginCmd(provider string) *cobra.Command {
 Only the token goes to stdout, so TOKEN=$(lrokit ` + provider + ` begin ...) works;
 or --token-file / --store + --key keep it. --wait goes straight on to waiting.
 
+With --token-file or --store, begin is crash-safe: it records an intent there
+before sending anything (a store that cannot be written stops it, exit 6),
+then replaces the intent with the token. Run again after a crash, it finds the
+intent and re-sends where that is safe (PUT and DELETE are idempotent; POST and
+PATCH only with --idempotency-header), adopts the operation a re-sent PUT
+conflicts with, or stops with exit 7 naming what to check. Run again after it
+finished, it finds the token and sends nothing. Printing to stdout records
+nothing first: a crash there can leave an operation no token names.
+
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -189,16 +219,14 @@ or --token-file / --store + --key keep it. --wait goes straight on to waiting.
 				return err
 			}
 			ctx := cmd.Context()
-			var token string
-			if provider == "azure" {
-				token, err = a.beginAzure(ctx, &r, &s, body)
-			} else {
-				token, err = a.beginREST(ctx, &r, &s, body)
+			send := func(ctx context.Context, in persist.Intent, retry bool) (*poller.Poller[json.RawMessage], error) {
+				return a.send(ctx, provider, &r, &s, body, in, retry)
 			}
+			token, err := a.beginDurably(ctx, &s, r.intent(provider, body), send)
 			if err != nil {
 				return err
 			}
-			return a.finish(ctx, &s, token)
+			return a.printOrWait(ctx, &s, token)
 		},
 	}
 	r.register(begin)
@@ -214,68 +242,6 @@ func providerShort(p string) string {
 		return "Operations on any API following the REST LRO guidelines or async request-reply"
 	}
 	return p
-}
-
-func (a *app) beginAzure(ctx context.Context, r *request, s *started, body []byte) (string, error) {
-	au := &s.au
-	u, _ := url.Parse(r.url)
-	pl, err := au.azurePipeline(u.Host)
-	if err != nil {
-		return "", withCode(exitUsage, err)
-	}
-	req, err := runtime.NewRequest(ctx, strings.ToUpper(r.method), r.url)
-	if err != nil {
-		return "", usageErr("building the request: %v", err)
-	}
-	for k, vs := range r.header() {
-		for _, v := range vs {
-			req.Raw().Header.Add(k, v)
-		}
-	}
-	if body != nil {
-		if err := req.SetBody(streaming.NopCloser(bytes.NewReader(body)), "application/json"); err != nil {
-			return "", usageErr("setting the body: %v", err)
-		}
-	}
-	resp, err := pl.Do(req)
-	if err != nil {
-		return "", withCode(exitPollError, fmt.Errorf("sending the initial request: %w", err))
-	}
-	p, err := azure.NewPoller[json.RawMessage](resp, pl, &azure.Options{
-		Options: s.w.options(), FinalStateVia: azure.FinalStateVia(r.finalStateVia), AllowedHosts: au.hosts,
-	})
-	if err != nil {
-		return "", initialError(err)
-	}
-	return p.ResumeToken()
-}
-
-func (a *app) beginREST(ctx context.Context, r *request, s *started, body []byte) (string, error) {
-	au := &s.au
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(r.method), r.url, rd)
-	if err != nil {
-		return "", usageErr("building the request: %v", err)
-	}
-	req.Header = r.header()
-	if body != nil && req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", withCode(exitPollError, fmt.Errorf("sending the initial request: %w", redactURL(err)))
-	}
-	p, err := rest.NewPoller[json.RawMessage](resp, client, &rest.Options{
-		Options: s.w.options(), FinalStateVia: rest.FinalStateVia(r.finalStateVia), AllowedHosts: au.hosts,
-	})
-	if err != nil {
-		return "", initialError(err)
-	}
-	return p.ResumeToken()
 }
 
 // initialError maps a refused initial response: the operation did not start.

@@ -64,6 +64,9 @@ Each operation's end is printed on stdout as one JSON line.`,
 			if dsn == "" {
 				return usageErr("--store is required")
 			}
+			if _, err := parseRetryBudget(w.retryBudget); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			st, err := openStore(ctx, dsn)
 			if err != nil {
@@ -77,7 +80,7 @@ Each operation's end is printed on stdout as one JSON line.`,
 			var mu sync.Mutex
 			eng, err := fleet.New(st, a.resolver(&au), &fleet.Options{
 				Owner: owner, Workers: workers, ExitWhenDone: untilDone, SealKey: sealKey(), Clock: a.clock,
-				Policy: poller.Policy{Floor: w.floor, Cap: w.cap},
+				Policy: w.options().Policy,
 				Logger: slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})),
 				OnEvent: func(ev fleet.Event) {
 					if ev.Kind != fleet.EventDone {
@@ -105,6 +108,7 @@ Each operation's end is printed on stdout as one JSON line.`,
 	f.BoolVar(&verbose, "verbose", false, "log claims, throttling and takeovers on stderr")
 	f.DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; an AWS waiter's own minimum)")
 	f.DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
+	f.StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
 	au.register(f)
 	return cmd
 }
@@ -212,7 +216,13 @@ func (a *app) fleetLsCmd() *cobra.Command {
 				if r.Lease.Owner != "" {
 					lease = r.Lease.Owner
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key, r.Provider, r.Status, r.Detail, lease, r.Updated.UTC().Format(time.RFC3339))
+				detail := r.Detail
+				if in, ok, _ := persist.IntentOf(r); ok {
+					// A begin that never recorded its token: only that
+					// begin, run again, can tell whether it started.
+					detail = fmt.Sprintf("INTENT, no token: %s %s at %s (rerun its begin)", in.Method, in.Target, in.Created.UTC().Format(time.RFC3339))
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key, r.Provider, r.Status, detail, lease, r.Updated.UTC().Format(time.RFC3339))
 			}
 			return tw.Flush()
 		},

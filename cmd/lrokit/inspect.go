@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lrokit/lrokit/persist"
 	"github.com/lrokit/lrokit/poller"
 )
 
@@ -27,11 +28,24 @@ func (a *app) tokenCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tok, err := poller.DecodeToken(token, sealKey())
-			if err != nil {
-				return err
+			var v any
+			if persist.IsIntent(token) {
+				// A begin that never recorded its token: show its intent.
+				in, err := persist.DecodeIntent(token)
+				if err != nil {
+					return withCode(exitUsage, err)
+				}
+				v = struct {
+					Intent persist.Intent `json:"intent"`
+				}{in}
+			} else {
+				tok, err := poller.DecodeToken(token, sealKey())
+				if err != nil {
+					return err
+				}
+				v = tok
 			}
-			b, err := json.MarshalIndent(tok, "", "  ")
+			b, err := json.MarshalIndent(v, "", "  ")
 			if err != nil {
 				return err
 			}

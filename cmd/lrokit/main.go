@@ -24,6 +24,8 @@ const (
 	exitCanceled    = 3 // the operation was canceled
 	exitInterrupted = 4 // timed out or interrupted; the token was saved
 	exitPollError   = 5 // the state could not be learned (permanent error)
+	exitStore       = 6 // the token store or file could not be opened, read or written
+	exitMayExist    = 7 // an earlier begin may have started the operation: check it
 )
 
 const exitCodesHelp = `Exit codes:
@@ -31,8 +33,13 @@ const exitCodesHelp = `Exit codes:
   1  the operation failed
   2  usage error or invalid token
   3  the operation was canceled
-  4  timed out or interrupted; the updated token was saved
-  5  could not poll (a permanent error, or the retry budget spent)`
+  4  timed out or interrupted; still running, the updated token was saved
+     (run wait again to continue the same schedule)
+  5  could not poll (a permanent error, or the retry budget spent)
+  6  the token store or file could not be opened, read or written: begin
+     sent nothing; wait's token on disk is stale (the fresh one is printed)
+  7  an earlier begin recorded its intent but no token, and sending again is
+     not safe: check whether the operation exists (the message says where)`
 
 // exitError carries an exit code through cobra.
 type exitError struct {
@@ -65,6 +72,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.Is(err, persist.ErrMayExist):
+		return exitMayExist
 	case errors.As(err, &oe):
 		if oe.Status == poller.StatusCanceled {
 			return exitCanceled

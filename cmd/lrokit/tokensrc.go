@@ -90,11 +90,24 @@ func (s *tokenSource) load(ctx context.Context, stdin io.Reader) (string, error)
 			return "", usageErr("no token under key %q in the store", s.key)
 		}
 		if err != nil {
-			return "", withCode(exitUsage, fmt.Errorf("reading key %q from the store: %w", s.key, err))
+			return "", withCode(storeErrCode(err), fmt.Errorf("reading key %q from the store: %w", s.key, err))
 		}
 		return r.Token, nil
 	}
 	return "", usageErr("no token source")
+}
+
+// describe names the source in messages (never the token itself).
+func (s *tokenSource) describe() string {
+	switch {
+	case s.store != "":
+		return fmt.Sprintf("key %q in the store", s.key)
+	case s.file == "-":
+		return "stdin"
+	case s.file != "":
+		return "the token file"
+	}
+	return "the token"
 }
 
 // writable reports whether save has somewhere to write.
@@ -108,9 +121,20 @@ func (s *tokenSource) saveFile(token string) error {
 func openStore(ctx context.Context, dsn string) (persist.Store, error) {
 	st, err := persist.Open(ctx, dsn)
 	if err != nil {
-		return nil, withCode(exitUsage, fmt.Errorf("opening the store: %w", err))
+		return nil, withCode(storeErrCode(err), fmt.Errorf("opening the store: %w", err))
 	}
 	return st, nil
+}
+
+// storeErrCode is the exit code of a store error: a DSN, key or record the
+// store refuses is the caller's to fix (usage); anything else (a database
+// that is down, a full or read-only disk) is the store's.
+func storeErrCode(err error) int {
+	switch {
+	case errors.Is(err, persist.ErrInvalid), errors.Is(err, persist.ErrCorrupt), errors.Is(err, persist.ErrNewerVersion):
+		return exitUsage
+	}
+	return exitStore
 }
 
 func closeStore(st persist.Store) {
@@ -140,7 +164,16 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// The rename is durable once the directory is synced: an intent must
+	// be on disk before its request is sent.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
 }
 
 // output is where begin/adopt put a new token: stdout, --token-file, or

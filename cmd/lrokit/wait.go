@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lrokit/lrokit/fleet"
 	"github.com/lrokit/lrokit/persist"
 	"github.com/lrokit/lrokit/poller"
 	"github.com/lrokit/lrokit/resume"
@@ -39,6 +41,9 @@ func (a *app) open(ctx context.Context, src *tokenSource, au *auth, popts poller
 	if err != nil {
 		return nil, err
 	}
+	if persist.IsIntent(token) {
+		return nil, intentNotToken(token, src.describe())
+	}
 	return a.resumer(au, popts)(ctx, token)
 }
 
@@ -52,6 +57,15 @@ func (a *app) statusCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			p, err := a.open(ctx, &src, &au, poller.Options{SealKey: sealKey()})
+			var ee *exitError
+			if errors.As(err, &ee) && ee.code == exitMayExist {
+				// An intent: say what is known, as the line a token gets.
+				token, _ := src.load(ctx, a.stdin)
+				if in, derr := persist.DecodeIntent(token); derr == nil {
+					_ = writeJSON(a.stdout, statusJSON{Provider: in.Provider, Kind: "intent", Status: poller.StatusNotStarted,
+						Detail: "intent recorded, no token: the begin did not finish", Intent: intentLine(in)})
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -80,6 +94,19 @@ type statusJSON struct {
 	Polls    int           `json:"polls"`
 	NextPoll *time.Time    `json:"next_poll,omitempty"`
 	Error    *errorJSON    `json:"error,omitempty"`
+	Intent   *intentJSON   `json:"intent,omitempty"`
+}
+
+// intentJSON shows an intent that never got a token.
+type intentJSON struct {
+	Method         string    `json:"method,omitempty"`
+	Target         string    `json:"target"`
+	Created        time.Time `json:"created"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+}
+
+func intentLine(in persist.Intent) *intentJSON {
+	return &intentJSON{Method: in.Method, Target: in.Target, Created: in.Created.UTC(), IdempotencyKey: in.IdempotencyKey}
 }
 
 type errorJSON struct {
@@ -149,9 +176,26 @@ killed, interrupted or timed out continues where it was when run again.
 }
 
 type waitFlags struct {
-	timeout    time.Duration
-	progress   string
-	floor, cap time.Duration
+	timeout     time.Duration
+	progress    string
+	floor, cap  time.Duration
+	retryBudget string
+}
+
+// retryBudgetHelp documents --retry-budget, shared by wait and fleet run.
+const retryBudgetHelp = `consecutive transient poll errors (outages, 429s, 5xx) tolerated before giving up (exit 5):
+a number, or "unlimited" (as in the fleet; --timeout bounds the wait instead)`
+
+// parseRetryBudget reads --retry-budget: "unlimited" or a positive count.
+func parseRetryBudget(s string) (int, error) {
+	if s == "" || s == "unlimited" {
+		return fleet.DefaultRetryBudget, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, usageErr("--retry-budget must be a positive number or \"unlimited\", not %q", s)
+	}
+	return n, nil
 }
 
 func (w *waitFlags) register(cmd *cobra.Command) {
@@ -159,16 +203,21 @@ func (w *waitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&w.progress, "progress", "auto", "progress on stderr: auto, bar, plain or json")
 	cmd.Flags().DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; an AWS waiter's own minimum)")
 	cmd.Flags().DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
+	cmd.Flags().StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
 }
 
 // options are the poller options the flags ask for.
 func (w *waitFlags) options() poller.Options {
-	return poller.Options{SealKey: sealKey(), Policy: poller.Policy{Floor: w.floor, Cap: w.cap}}
+	budget, _ := parseRetryBudget(w.retryBudget) // checked by check
+	return poller.Options{SealKey: sealKey(), Policy: poller.Policy{Floor: w.floor, Cap: w.cap, RetryBudget: budget}}
 }
 
 func (w *waitFlags) check() error {
 	if w.floor < 0 || w.cap < 0 || w.timeout < 0 {
 		return usageErr("--timeout, --poll-floor and --poll-cap must not be negative")
+	}
+	if _, err := parseRetryBudget(w.retryBudget); err != nil {
+		return err
 	}
 	switch w.progress {
 	case "auto", "bar", "plain", "json":
@@ -183,7 +232,19 @@ type resultJSON struct {
 	Detail string          `json:"detail,omitempty"`
 	Result json.RawMessage `json:"result,omitempty"`
 	Error  *errorJSON      `json:"error,omitempty"`
-	Token  string          `json:"token,omitempty"`
+	// Token is the fresh token when it was not saved: --token, or a save
+	// that failed.
+	Token string `json:"token,omitempty"`
+	// The hand-off of a wait that stopped first (exit 4): run wait again
+	// to continue the same schedule.
+	Outcome          string     `json:"outcome,omitempty"` // "still_running"
+	Polls            int        `json:"polls,omitempty"`
+	ElapsedSeconds   float64    `json:"elapsed_seconds,omitempty"`
+	NextPoll         *time.Time `json:"next_poll,omitempty"`
+	RemainingSeconds float64    `json:"estimated_remaining_seconds,omitempty"`
+	// TokenStale says the token on disk is older than this output: saving
+	// it failed (exit 6).
+	TokenStale bool `json:"token_stale,omitempty"`
 }
 
 // wait runs the wait loop, saving the token after every poll, and prints
@@ -207,7 +268,7 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 		OnPoll: func(obs poller.Observation) {
 			prog.update(obs)
 			if err := save(); err != nil {
-				fmt.Fprintln(a.stderr, "lrokit: saving the token:", oneLine(err.Error()))
+				fmt.Fprintln(a.stderr, "lrokit: saving the token (the wait goes on; it exits 6 unless a later save works):", oneLine(err.Error()))
 			}
 		},
 		OnStall: func(obs poller.Observation, d time.Duration) {
@@ -223,26 +284,63 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 	case werr == nil:
 		out.Result = res
 	case errors.As(werr, &we):
-		// Interrupted or timed out: the token is saved for the next run.
+		// Interrupted or timed out: a hand-off. The token is saved for the
+		// next run, which continues the same schedule.
+		var saveErr error
 		if src.writable() {
-			if err := a.saveRaw(context.WithoutCancel(ctx), src, we.Token, p); err != nil {
-				fmt.Fprintln(a.stderr, "lrokit: saving the token:", oneLine(err.Error()))
-			}
-		} else {
+			saveErr = a.saveRaw(context.WithoutCancel(ctx), src, we.Token, p)
+		}
+		if !src.writable() || saveErr != nil {
 			out.Token = we.Token
 		}
 		if out.Status == "" {
 			out.Status = poller.StatusRunning
 		}
+		if we.StillRunning() {
+			out.Outcome = "still_running"
+		}
+		out.Polls, out.ElapsedSeconds = we.Polls, we.Elapsed.Seconds()
+		out.RemainingSeconds = we.Remaining.Seconds()
+		if !we.NextPoll.IsZero() {
+			n := we.NextPoll.UTC()
+			out.NextPoll = &n
+		}
 		out.Error = &errorJSON{Message: oneLine(we.Error())}
+		if saveErr != nil {
+			return a.staleToken(out, src, werr, saveErr)
+		}
 	default:
 		out.Error = errJSON(werr)
 	}
-	_ = save()
+	if err := save(); err != nil {
+		if tok, terr := p.ResumeToken(); terr == nil {
+			out.Token = tok
+		}
+		return a.staleToken(out, src, werr, err)
+	}
 	if err := writeJSON(a.stdout, out); err != nil {
 		return err
 	}
 	return werr
+}
+
+// staleToken ends a wait whose token could not be saved: the output carries
+// the fresh token, and the exit code (6) says the one on disk is stale
+// whatever the operation's state; the message gives that state.
+func (a *app) staleToken(out resultJSON, src *tokenSource, werr, saveErr error) error {
+	out.TokenStale = true
+	if err := writeJSON(a.stdout, out); err != nil {
+		return err
+	}
+	state := string(out.Status)
+	if out.Detail != "" {
+		state += " (" + out.Detail + ")"
+	}
+	msg := fmt.Sprintf("the operation is %s, but the token in %s is stale: saving it failed", state, src.describe())
+	if werr != nil {
+		msg += fmt.Sprintf(" (the wait ended: %v)", oneLine(werr.Error()))
+	}
+	return withCode(exitStore, fmt.Errorf("%s; the fresh token is in the output's \"token\": %w", msg, saveErr))
 }
 
 // tokenSaver returns a function that writes the poller's current token back
