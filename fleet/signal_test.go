@@ -101,7 +101,8 @@ func TestSignal_PollsANamedOperationAtOnceAndOnlyOnce(t *testing.T) {
 	keys := h.add(t, 1, func(int) fakecloud.Spec {
 		return fakecloud.Spec{Host: "api.example.com", Kind: "k", Duration: 10 * time.Minute}
 	})
-	s := startSignaled(t, h, Options{})
+	// Without the signal the first poll would come after 18 min.
+	s := startSignaled(t, h, Options{Policy: poller.Policy{Floor: 20 * time.Minute, Cap: 20 * time.Minute}})
 	s.to(start.Add(10*time.Minute + 2*time.Second))
 	before := requests(h, "api.example.com")
 	require.Empty(t, h.doneCounts(), "not polled since it completed")
@@ -144,7 +145,7 @@ func TestSignal_StillRunningMeansPollAgainOnSchedule(t *testing.T) {
 	keys := h.add(t, 1, func(int) fakecloud.Spec {
 		return fakecloud.Spec{Host: "api.example.com", Kind: "k", Duration: 10 * time.Minute}
 	})
-	s := startSignaled(t, h, Options{})
+	s := startSignaled(t, h, Options{Policy: poller.Policy{Floor: 20 * time.Minute, Cap: 20 * time.Minute}})
 	s.to(start.Add(5 * time.Minute))
 	before := requests(h, "api.example.com")
 	require.Equal(t, 1, s.signal(Signal{Keys: keys}))
@@ -163,39 +164,43 @@ func TestSignal_ADeliveringSourceStretchesPollsWithinBounds(t *testing.T) {
 	h := newHarness(false)
 	start := h.clock.Now()
 	// op 0 ends at 1 min and is signaled; op 1 (same host and kind) runs
-	// 30 min with no signal; op 2 runs on another kind.
+	// 5 h with no signal; op 2 runs on another kind. Polls without a
+	// signal are 18-22 min apart, stretched to an hour while trusted.
 	specs := []fakecloud.Spec{
 		{Host: "api.example.com", Kind: "k", Duration: time.Minute},
-		{Host: "api.example.com", Kind: "k", Duration: 30 * time.Minute},
-		{Host: "api.example.com", Kind: "other", Duration: 30 * time.Minute},
+		{Host: "api.example.com", Kind: "k", Duration: 5 * time.Hour},
+		{Host: "api.example.com", Kind: "other", Duration: 5 * time.Hour},
 	}
 	keys := h.add(t, 3, func(i int) fakecloud.Spec { return specs[i] })
-	s := startSignaled(t, h, Options{Signals: SignalOptions{Quiet: 3 * time.Minute, Trust: 10 * time.Minute}})
+	s := startSignaled(t, h, Options{
+		Policy:  poller.Policy{Floor: 20 * time.Minute, Cap: 20 * time.Minute},
+		Signals: SignalOptions{Quiet: time.Hour, Trust: 2 * time.Hour},
+	})
 	s.to(start.Add(time.Minute + time.Second))
 	require.Equal(t, 1, s.signal(Signal{Keys: keys[:1]}))
 	require.Equal(t, 1, h.doneCounts()[keys[0]])
-	s.to(start.Add(25 * time.Minute))
+	s.to(start.Add(5*time.Hour - time.Minute))
 
-	polls := func(key string, from, to time.Time) []time.Time {
+	polls := func(key string, from, to time.Duration) []time.Time {
 		var out []time.Time
 		for _, ev := range h.eventsOf(key) {
-			if ev.Kind == EventPolled && !ev.At.Before(from) && ev.At.Before(to) {
+			if ev.Kind == EventPolled && !ev.At.Before(start.Add(from)) && ev.At.Before(start.Add(to)) {
 				out = append(out, ev.At)
 			}
 		}
 		return out
 	}
-	// Trusted from 1m1s to 11m1s: op 1's polls are Quiet apart there.
-	trusted := polls(keys[1], start.Add(2*time.Minute), start.Add(11*time.Minute))
-	require.NotEmpty(t, trusted)
+	// Trusted from 1m1s to 2h1m: op 1's polls are Quiet apart there.
+	trusted := polls(keys[1], 2*time.Minute, 2*time.Hour)
+	require.Greater(t, len(trusted), 1)
 	for i := 1; i < len(trusted); i++ {
-		assert.GreaterOrEqual(t, trusted[i].Sub(trusted[i-1]), 3*time.Minute, "stretched to Quiet")
+		assert.GreaterOrEqual(t, trusted[i].Sub(trusted[i-1]), time.Hour, "stretched to Quiet")
 	}
 	// Another kind learned nothing; after Trust the stretch lapses.
-	for _, ps := range [][]time.Time{polls(keys[2], start.Add(5*time.Minute), start.Add(11*time.Minute)), polls(keys[1], start.Add(15*time.Minute), start.Add(25*time.Minute))} {
-		require.Greater(t, len(ps), 1)
+	for _, ps := range [][]time.Time{polls(keys[2], 2*time.Minute, 2*time.Hour), polls(keys[1], 3*time.Hour, 5*time.Hour)} {
+		require.GreaterOrEqual(t, len(ps), 2)
 		for i := 1; i < len(ps); i++ {
-			assert.LessOrEqual(t, ps[i].Sub(ps[i-1]), 70*time.Second, "poll-only schedule (cap + jitter)")
+			assert.LessOrEqual(t, ps[i].Sub(ps[i-1]), 22*time.Minute, "poll-only schedule (cap + jitter)")
 		}
 	}
 }
