@@ -159,7 +159,6 @@ func (e *Engine) Signal(sig Signal) int {
 			}
 		}
 	}
-	moved := false
 	for en := range hit {
 		en.signaled = true
 		switch {
@@ -171,7 +170,6 @@ func (e *Engine) Signal(sig Signal) int {
 				en.due, en.deferred = at, false
 				en.host.fix(en)
 				e.ready.update(en.host)
-				moved = true
 			} else {
 				en.deferred = false // poll at due rather than hold again
 			}
@@ -182,7 +180,7 @@ func (e *Engine) Signal(sig Signal) int {
 		e.sig.stats.Unmatched++
 	}
 	e.mu.Unlock()
-	if moved {
+	if len(hit) > 0 {
 		e.poke()
 	}
 	return len(hit)
