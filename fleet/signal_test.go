@@ -254,3 +254,23 @@ func TestMatchKeys(t *testing.T) {
 		assert.Equal(t, tt.want, MatchKeys(tt.id), tt.id)
 	}
 }
+
+func TestSignal_EarlyStaleOrLostSignalsNeverChangeTheResult(t *testing.T) {
+	h := newHarness(false)
+	start := h.clock.Now()
+	keys := h.add(t, 2, func(i int) fakecloud.Spec {
+		return fakecloud.Spec{Host: "api.example.com", Kind: "k", Duration: 3 * time.Minute, Fail: i == 1}
+	})
+	s := startSignaled(t, h, Options{})
+	// Out of order: the "completed" notifications of both arrive before
+	// they complete; then nothing more comes (the real ones are lost).
+	s.to(start.Add(time.Minute))
+	require.Equal(t, 2, s.signal(Signal{Keys: keys}))
+	require.Empty(t, h.doneCounts(), "a signal is not a result")
+	s.to(start.Add(10 * time.Minute))
+	assert.Equal(t, map[string]int{keys[0]: 1, keys[1]: 1}, h.doneCounts(), "the schedule found both")
+	for i, want := range []poller.Status{poller.StatusSucceeded, poller.StatusFailed} {
+		evs := h.eventsOf(keys[i])
+		assert.Equal(t, want, evs[len(evs)-1].Obs.Status)
+	}
+}
