@@ -43,7 +43,7 @@ var ErrFormat = errors.New("push: not a recognised notification")
 type Delivery struct {
 	// Format names the outer format (see the Format constants).
 	Format string
-	// Refs are the identifiers found, as the sender wrote them, for
+	// Refs are the identifiers found, each once, as the sender wrote them, for
 	// fleet.Signal.Refs (which normalises them with fleet.MatchKeys).
 	Refs []string
 	// ValidationCode is set when the delivery is Event Grid's subscription
@@ -118,6 +118,7 @@ func DecodeMessage(attrs map[string]string, body []byte) (Delivery, error) {
 
 type decoder struct {
 	refs       []string
+	seen       map[string]bool
 	validation string
 }
 
@@ -125,10 +126,16 @@ func (d *decoder) delivery(format string) Delivery {
 	return Delivery{Format: format, Refs: d.refs, ValidationCode: d.validation}
 }
 
+// ref adds an identifier once.
 func (d *decoder) ref(s string) {
-	if s = strings.TrimSpace(s); s != "" && len(d.refs) < MaxRefs {
-		d.refs = append(d.refs, s)
+	if s = strings.TrimSpace(s); s == "" || d.seen[s] || len(d.refs) >= MaxRefs {
+		return
 	}
+	if d.seen == nil {
+		d.seen = map[string]bool{}
+	}
+	d.seen[s] = true
+	d.refs = append(d.refs, s)
 }
 
 // sniff tells the JSON formats apart by their shape.

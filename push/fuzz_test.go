@@ -38,6 +38,13 @@ func FuzzDecode(f *testing.F) {
 		if len(d.Refs) > MaxRefs {
 			t.Fatalf("%d refs, more than %d", len(d.Refs), MaxRefs)
 		}
+		seen := map[string]bool{}
+		for _, r := range d.Refs {
+			if r == "" || seen[r] {
+				t.Fatalf("empty or repeated ref %q", r)
+			}
+			seen[r] = true
+		}
 	})
 }
 

@@ -73,7 +73,7 @@ func TestSource_SignalsEventBridgeMessagesAndDeletesEveryMessage(t *testing.T) {
 	sigs := tg.wait(t, 3)
 	stack := "arn:aws:cloudformation:eu-west-1:111122223333:stack/web/f1a2b3c4-0000-0000-0000-000000000000"
 	assert.Equal(t, []fleet.Signal{
-		{Source: "sqs", Refs: []string{stack, stack}},
+		{Source: "sqs", Refs: []string{stack}},
 		{Source: "sqs", Refs: []string{"arn:aws:ec2:eu-west-1:111122223333:instance/i-0abcd1234ef567890", "i-0abcd1234ef567890"}},
 		{Source: "sqs", Refs: []string{"projects/p/locations/l/operations/op-1"}},
 	}, sigs)
