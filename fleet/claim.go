@@ -52,8 +52,10 @@ func (w *claimWork) run(ctx context.Context, e *Engine) {
 			_ = e.store.Release(ctx, rec.Key, rec.Lease)
 			continue
 		}
+		match := matchKeysOf(op.Match)
+		match = append(match, tokenMatchKeys(rec.Token, e.opts.SealKey)...)
 		rec.Token = ""
-		w.claimed = append(w.claimed, &entry{rec: rec, op: op, idx: -1, leaseUntil: rec.Lease.Expires})
+		w.claimed = append(w.claimed, &entry{rec: rec, op: op, idx: -1, leaseUntil: rec.Lease.Expires, match: match})
 	}
 	if len(recs) == skipped && err == nil && w.checkLeft {
 		w.left, w.err = countUnfinished(ctx, e.store)
@@ -86,8 +88,10 @@ func (w *claimWork) apply(e *Engine, hk *housekeeping, now time.Time) {
 				e.unqueue(old)
 			}
 			e.priors.unwatch(old)
+			e.sig.remove(old)
 		}
 		e.ops[key] = en
+		e.sig.add(en)
 		en.host = e.hostFor(en.op.Host, now)
 		p := en.op.Poller
 		en.prevPoll = now

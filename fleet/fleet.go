@@ -49,6 +49,9 @@ type Op struct {
 	// "azure PUT Microsoft.ContainerService/managedClusters". Empty: no
 	// priors are learned or used.
 	Kind string
+	// Match lists identifiers a Signal may name the operation by, beyond
+	// those the engine derives from its token (see MatchKeys). Optional.
+	Match []string
 }
 
 // Resolver turns a stored resume token into an Op, with the caller's own
@@ -104,6 +107,9 @@ type Options struct {
 	Limits HostLimits
 	// Priors configure learned durations.
 	Priors PriorOptions
+	// Signals configure how Signal moves polls and what the schedule
+	// learns from sources that deliver.
+	Signals SignalOptions
 	// Policy is the base poller policy handed to the Resolver. Unless set,
 	// RetryBudget is DefaultRetryBudget: a fleet never gives up an
 	// operation for transient errors (a throttled host is not the
@@ -165,6 +171,7 @@ func (o Options) resolved() Options {
 	}
 	o.Limits = o.Limits.resolved()
 	o.Priors = o.Priors.resolved()
+	o.Signals = o.Signals.resolved(o.Policy.BaseDelay(24 * time.Hour))
 	if o.Policy.RetryBudget == 0 {
 		o.Policy.RetryBudget = DefaultRetryBudget
 	}
@@ -217,6 +224,7 @@ type Engine struct {
 	ready    hostHeap // hosts with queued operations, by ready time
 	inflight int
 	priors   *priors
+	sig      *signals
 	counters counters
 	claimNow bool
 	events   []Event
@@ -247,6 +255,7 @@ func New(store persist.Store, resolve Resolver, opts *Options) (*Engine, error) 
 		ops:    map[string]*entry{},
 		hosts:  map[string]*host{},
 		priors: newPriors(o.Priors),
+		sig:    newSignals(o.Signals),
 	}
 	m, err := newMetrics(o.MeterProvider, e)
 	if err != nil {

@@ -26,6 +26,10 @@ type entry struct {
 	lost       bool // the lease went while a task held it
 	deferred   bool // due is when to decide again, not to poll (an open hold)
 	watched    bool // a sample the priors follow while it runs
+
+	// Push signals (signal.go).
+	signaled bool     // a Signal asked for the next poll
+	match    []string // its keys in the signal index (see MatchKeys)
 }
 
 // host is the queue and rate limit of one host. The scheduler pops the

@@ -125,6 +125,8 @@ func (e *Engine) finished(en *entry, w *saveWork, p *pollWork, now time.Time) {
 		e.priors.observe(en.op.Kind, mid.Sub(en.op.Poller.Created()))
 	}
 	e.priors.unwatch(en)
+	e.sig.finished(en, now)
+	e.sig.remove(en)
 	delete(e.ops, key)
 	e.counters.completed++
 	e.met.completed.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", en.op.Kind), attribute.String("status", string(en.rec.Status))))

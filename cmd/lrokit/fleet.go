@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -15,6 +18,7 @@ import (
 	"github.com/lrokit/lrokit/fleet"
 	"github.com/lrokit/lrokit/persist"
 	"github.com/lrokit/lrokit/poller"
+	"github.com/lrokit/lrokit/push"
 	"github.com/lrokit/lrokit/resume"
 )
 
@@ -47,6 +51,7 @@ func (a *app) fleetRunCmd() *cobra.Command {
 		au         auth
 		verbose    bool
 		w          waitFlags
+		listen     string
 	)
 	cmd := &cobra.Command{
 		Use:   "run --store DSN",
@@ -94,6 +99,13 @@ Each operation's end is printed on stdout as one JSON line.`,
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
+			if listen != "" {
+				stop, err := listenPush(ctx, listen, eng)
+				if err != nil {
+					return withCode(exitUsage, err)
+				}
+				defer stop()
+			}
 			if err := eng.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				return withCode(exitPollError, err)
 			}
@@ -109,8 +121,41 @@ Each operation's end is printed on stdout as one JSON line.`,
 	f.DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; an AWS waiter's own minimum)")
 	f.DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
 	f.StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
+	f.StringVar(&listen, "listen", "", "receive push notifications on ADDR (host:port) as hints to poll sooner; secrets from $"+envPushToken+", $"+envPushHMACKey+" (docs/push.md)")
 	au.register(f)
 	return cmd
+}
+
+// Environment variables holding the push receiver's secrets (never flags,
+// which other users can read in the process list).
+const (
+	envPushToken   = "LROKIT_PUSH_TOKEN"
+	envPushHMACKey = "LROKIT_PUSH_HMAC_KEY"
+)
+
+// listenPush serves push notifications on addr for eng until ctx ends or
+// stop is called.
+func listenPush(ctx context.Context, addr string, eng *fleet.Engine) (stop func(), err error) {
+	rc, err := push.NewReceiver(eng, &push.Options{Auth: push.Auth{
+		PathToken: os.Getenv(envPushToken), HMACKey: []byte(os.Getenv(envPushHMACKey)),
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("--listen needs $%s or $%s: %w", envPushToken, envPushHMACKey, err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--listen: %w", err)
+	}
+	srv := &http.Server{Handler: rc, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	go func() { _ = rc.Run(ctx) }()
+	go func() { _ = srv.Serve(ln) }()
+	return func() {
+		cancel()
+		sctx, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		_ = srv.Shutdown(sctx)
+	}, nil
 }
 
 type fleetEventJSON struct {
