@@ -41,6 +41,9 @@ type OperationError struct {
 	Last Observation
 	// Err is the provider-native error, if one exists (for errors.As).
 	Err error
+
+	// Outcome explains the end of the wait (see OutcomeOf).
+	Outcome *Outcome
 }
 
 func (e *OperationError) Error() string {
@@ -85,6 +88,9 @@ type WaitError struct {
 	// TokenErr says why it could not be made.
 	Token    string
 	TokenErr error
+
+	// Outcome explains where the wait stopped (see OutcomeOf).
+	Outcome *Outcome
 }
 
 func (e *WaitError) Error() string {
@@ -114,6 +120,9 @@ type PollError struct {
 	Final bool
 	// Last is the last successful observation.
 	Last Observation
+
+	// Outcome explains the end of the wait, on a final error.
+	Outcome *Outcome
 }
 
 func (e *PollError) Error() string {
