@@ -383,10 +383,10 @@ func (p *Poller[T]) delay(obs Observation) time.Duration {
 		p.sched = p.policy.BackOff(p.created, p.clock)
 	}
 	d := p.sched.NextBackOff()
-	switch {
-	case p.policy.Expected > 0 && p.clock.Now().Sub(p.created) < p.policy.Expected:
+	switch elapsed := p.clock.Now().Sub(p.created); {
+	case p.policy.Expected > 0 && elapsed < p.policy.Expected:
 		p.ins.delayWhy = "learned"
-	case d <= p.policy.Floor:
+	case p.policy.baseDelay(elapsed) <= p.policy.Floor:
 		p.ins.delayWhy = "floor"
 	default:
 		p.ins.delayWhy = "backoff"

@@ -32,6 +32,8 @@ type tracing struct {
 	// token's traceparent, or else the first traced wait or poll.
 	origin trace.SpanContext
 	attrs  []attribute.KeyValue
+	// waiting is set while a traced Wait runs.
+	waiting bool
 }
 
 func (t *tracing) init(o *Options, op Operation, provider, name, kind string) {
@@ -52,13 +54,13 @@ func (t *tracing) init(o *Options, op Operation, provider, name, kind string) {
 		attribute.String("lrokit.operation.name", stripQuery(name)))
 }
 
-// startSpan starts a wait or poll span. Without a parent it links to the
-// origin; with one, it links to the origin when that is another trace's
-// span. The first span of a fresh operation becomes its origin.
+// startSpan starts a wait or poll span, linked to the origin unless that
+// is its parent or the span is a poll inside a traced wait (which links).
+// The first span of a fresh operation becomes its origin.
 func (t *tracing) startSpan(ctx context.Context, name string, now time.Time) (context.Context, trace.Span) {
 	opts := []trace.SpanStartOption{trace.WithAttributes(t.attrs...), trace.WithTimestamp(now)}
 	parent := trace.SpanContextFromContext(ctx)
-	if t.origin.IsValid() && t.origin.SpanID() != parent.SpanID() {
+	if t.origin.IsValid() && t.origin.SpanID() != parent.SpanID() && !(name == SpanPoll && t.waiting) {
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: t.origin,
 			Attributes: []attribute.KeyValue{attribute.String("lrokit.link", "operation-origin")}}))
 	}

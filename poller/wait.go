@@ -52,7 +52,11 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (_ T, err error
 	if p.ins.tracer != nil {
 		var span trace.Span
 		ctx, span = p.ins.startSpan(ctx, SpanWait, p.clock.Now())
-		defer func() { endWait(span, p.ended(err), err, p.clock.Now()) }()
+		p.ins.waiting = true
+		defer func() {
+			p.ins.waiting = false
+			endWait(span, p.ended(err), err, p.clock.Now())
+		}()
 	}
 	stallAfter := stallThreshold(&p.opts, wo.StallAfter)
 	for !p.done {
