@@ -3,6 +3,7 @@ package poller
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -68,24 +69,26 @@ type Outcome struct {
 	Remaining time.Duration
 }
 
-// MarshalJSON writes durations as Go duration strings ("4m30s") and leaves
-// out empty fields.
+// outcomeJSON is Outcome's JSON form: durations as Go duration strings.
+type outcomeJSON struct {
+	Reason    string   `json:"reason,omitempty"`
+	Status    Status   `json:"status,omitempty"`
+	Detail    string   `json:"detail,omitempty"`
+	Code      string   `json:"code,omitempty"`
+	Message   string   `json:"message,omitempty"`
+	Progress  *float64 `json:"progress,omitempty"`
+	Rule      string   `json:"rule,omitempty"`
+	InState   string   `json:"in_state"`
+	Polls     int      `json:"polls"`
+	Elapsed   string   `json:"elapsed"`
+	Stalled   bool     `json:"stalled,omitempty"`
+	Remaining string   `json:"remaining,omitempty"`
+}
+
+// MarshalJSON writes durations as Go duration strings ("4m30s"), rounded
+// to the second, and leaves out empty fields.
 func (o Outcome) MarshalJSON() ([]byte, error) {
-	type out struct {
-		Reason    string   `json:"reason,omitempty"`
-		Status    Status   `json:"status,omitempty"`
-		Detail    string   `json:"detail,omitempty"`
-		Code      string   `json:"code,omitempty"`
-		Message   string   `json:"message,omitempty"`
-		Progress  *float64 `json:"progress,omitempty"`
-		Rule      string   `json:"rule,omitempty"`
-		InState   string   `json:"in_state"`
-		Polls     int      `json:"polls"`
-		Elapsed   string   `json:"elapsed"`
-		Stalled   bool     `json:"stalled,omitempty"`
-		Remaining string   `json:"remaining,omitempty"`
-	}
-	v := out{Reason: o.Reason, Status: o.Status, Detail: o.Detail, Code: o.Code, Message: o.Message, Rule: o.Rule,
+	v := outcomeJSON{Reason: o.Reason, Status: o.Status, Detail: o.Detail, Code: o.Code, Message: o.Message, Rule: o.Rule,
 		InState: o.InState.Round(time.Second).String(), Polls: o.Polls, Elapsed: o.Elapsed.Round(time.Second).String(), Stalled: o.Stalled}
 	if o.Progress >= 0 && o.Status != "" {
 		p := o.Progress
@@ -95,6 +98,33 @@ func (o Outcome) MarshalJSON() ([]byte, error) {
 		v.Remaining = o.Remaining.Round(time.Second).String()
 	}
 	return json.Marshal(v)
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes.
+func (o *Outcome) UnmarshalJSON(b []byte) error {
+	var v outcomeJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*o = Outcome{Reason: v.Reason, Status: v.Status, Detail: v.Detail, Code: v.Code, Message: v.Message, Rule: v.Rule,
+		Polls: v.Polls, Stalled: v.Stalled, Progress: ProgressUnknown}
+	if v.Progress != nil {
+		o.Progress = *v.Progress
+	}
+	for _, d := range []struct {
+		s   string
+		out *time.Duration
+	}{{v.InState, &o.InState}, {v.Elapsed, &o.Elapsed}, {v.Remaining, &o.Remaining}} {
+		if d.s == "" {
+			continue
+		}
+		x, err := time.ParseDuration(d.s)
+		if err != nil {
+			return fmt.Errorf("outcome: %w", err)
+		}
+		*d.out = x
+	}
+	return nil
 }
 
 // OutcomeOf returns the Outcome carried by an error Wait returned.

@@ -42,6 +42,11 @@ func TestFailedWaitExplainsItself(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"reason":"terminal","status":"Failed","detail":"Failed","code":"QuotaExceeded","message":"no cores left in westeurope",
 		"rule":"provisioningState","in_state":"0s","polls":7,"elapsed":"`+o.Elapsed.Round(time.Second).String()+`"}`, string(b))
+	var back poller.Outcome
+	require.NoError(t, json.Unmarshal(b, &back))
+	want := o
+	want.Elapsed = o.Elapsed.Round(time.Second)
+	assert.Equal(t, want, back, "the JSON form reads back, to the second")
 }
 
 func TestStoppedWaitEstimatesTimeLeftFromLearnedDurations(t *testing.T) {

@@ -81,7 +81,7 @@ func (a *app) finish(ctx context.Context, s *started, token string) error {
 	if src.store == "" && src.file == "" {
 		src.token = token
 	}
-	p, err := a.resumer(&s.au, s.w.options())(ctx, token)
+	p, err := a.resumer(&s.au, s.w.options(ctx))(ctx, token)
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func (a *app) beginAzure(ctx context.Context, r *request, s *started, body []byt
 		return "", withCode(exitPollError, fmt.Errorf("sending the initial request: %w", err))
 	}
 	p, err := azure.NewPoller[json.RawMessage](resp, pl, &azure.Options{
-		Options: s.w.options(), FinalStateVia: azure.FinalStateVia(r.finalStateVia), AllowedHosts: au.hosts,
+		Options: s.w.options(ctx), FinalStateVia: azure.FinalStateVia(r.finalStateVia), AllowedHosts: au.hosts,
 	})
 	if err != nil {
 		return "", initialError(err)
@@ -270,7 +270,7 @@ func (a *app) beginREST(ctx context.Context, r *request, s *started, body []byte
 		return "", withCode(exitPollError, fmt.Errorf("sending the initial request: %w", redactURL(err)))
 	}
 	p, err := rest.NewPoller[json.RawMessage](resp, client, &rest.Options{
-		Options: s.w.options(), FinalStateVia: rest.FinalStateVia(r.finalStateVia), AllowedHosts: au.hosts,
+		Options: s.w.options(ctx), FinalStateVia: rest.FinalStateVia(r.finalStateVia), AllowedHosts: au.hosts,
 	})
 	if err != nil {
 		return "", initialError(err)

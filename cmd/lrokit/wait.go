@@ -22,7 +22,9 @@ type opener func(ctx context.Context, token string) (*resume.Poller, error)
 func (a *app) resumer(au *auth, popts poller.Options) opener {
 	popts.Clock = a.clock
 	return func(ctx context.Context, token string) (*resume.Poller, error) {
-		c, err := au.clients(ctx, token, popts)
+		o := withTelemetry(ctx, popts)
+		o.TraceOrigin = popts.TraceOrigin // a resumed wait links to the token's origin only
+		c, err := au.clients(ctx, token, o)
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +137,7 @@ killed, interrupted or timed out continues where it was when run again.
 				return err
 			}
 			ctx := cmd.Context()
-			p, err := a.open(ctx, &src, &au, w.options())
+			p, err := a.open(ctx, &src, &au, w.options(ctx))
 			if err != nil {
 				return err
 			}
@@ -161,9 +163,10 @@ func (w *waitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
 }
 
-// options are the poller options the flags ask for.
-func (w *waitFlags) options() poller.Options {
-	return poller.Options{SealKey: sealKey(), Policy: poller.Policy{Floor: w.floor, Cap: w.cap}}
+// options are the poller options the flags ask for, with the command's
+// telemetry (telemetry.go).
+func (w *waitFlags) options(ctx context.Context) poller.Options {
+	return withTelemetry(ctx, poller.Options{SealKey: sealKey(), Policy: poller.Policy{Floor: w.floor, Cap: w.cap}})
 }
 
 func (w *waitFlags) check() error {
@@ -184,6 +187,8 @@ type resultJSON struct {
 	Result json.RawMessage `json:"result,omitempty"`
 	Error  *errorJSON      `json:"error,omitempty"`
 	Token  string          `json:"token,omitempty"`
+	// Outcome explains the end of the wait (see poller.Outcome).
+	Outcome *poller.Outcome `json:"outcome,omitempty"`
 }
 
 // wait runs the wait loop, saving the token after every poll, and prints
@@ -204,8 +209,9 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 	defer closeSave()
 
 	res, werr := p.Wait(ctx, &poller.WaitOptions{
+		Logger:     a.waitLogger(w.progress),
+		OnProgress: prog.update,
 		OnPoll: func(obs poller.Observation) {
-			prog.update(obs)
 			if err := save(); err != nil {
 				fmt.Fprintln(a.stderr, "lrokit: saving the token:", oneLine(err.Error()))
 			}
@@ -237,6 +243,13 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 		out.Error = &errorJSON{Message: oneLine(we.Error())}
 	default:
 		out.Error = errJSON(werr)
+	}
+	if o, ok := poller.OutcomeOf(werr); ok {
+		out.Outcome = &o
+	} else if werr == nil {
+		o := p.Outcome()
+		o.Reason = poller.ReasonTerminal
+		out.Outcome = &o
 	}
 	_ = save()
 	if err := writeJSON(a.stdout, out); err != nil {
