@@ -141,9 +141,13 @@ func decodeJSON(raw []byte, key []byte, id string) (Token, error) {
 		Version json.RawMessage   `json:"lrokit"`
 		Secrets map[string]string `json:"secrets"`
 		Enc     string            `json:"enc"`
+		Trace   json.RawMessage   `json:"traceparent"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return Token{}, tokenErr("it is not valid JSON (%s)", jsonProblem(err))
+	}
+	if len(probe.Trace) > 0 && probe.Trace[0] != '"' {
+		raw = withoutTrace(raw) // optional: a traceparent of the wrong type is dropped
 	}
 	var version int
 	if len(probe.Version) == 0 {

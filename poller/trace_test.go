@@ -141,6 +141,17 @@ func TestTokenTraceparentIsValidatedAndDroppedWhenMalformed(t *testing.T) {
 	}
 }
 
+func TestTokenTraceparentOfTheWrongTypeIsDropped(t *testing.T) {
+	for _, v := range []any{5, true, map[string]any{"x": 1}, []string{"00-"}} {
+		raw, err := json.Marshal(map[string]any{"lrokit": 1, "provider": "test", "kind": "scripted", "polls": 3, "traceparent": v})
+		require.NoError(t, err)
+		tok, err := poller.DecodeToken(string(raw), nil)
+		require.NoError(t, err, "%v", v)
+		assert.Empty(t, tok.Trace)
+		assert.Equal(t, 3, tok.Polls, "the rest of the token is kept")
+	}
+}
+
 func TestParseTraceparentAcceptsLaterVersionsWithMoreFields(t *testing.T) {
 	sc, ok := poller.ParseTraceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-the-future-holds")
 	require.True(t, ok)

@@ -2,6 +2,8 @@ package poller
 
 import (
 	"encoding/hex"
+	"encoding/json"
+	"strings"
 
 	"go.opentelemetry.io/otel/trace"
 )
@@ -51,4 +53,21 @@ func lowerHex(s string) bool {
 		}
 	}
 	return true
+}
+
+// withoutTrace returns the JSON object raw without its traceparent.
+func withoutTrace(raw []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return raw
+	}
+	for k := range m {
+		if strings.EqualFold(k, "traceparent") {
+			delete(m, k)
+		}
+	}
+	if b, err := json.Marshal(m); err == nil {
+		return b
+	}
+	return raw
 }
