@@ -98,3 +98,27 @@ func TestStackWaitStoppedByTheCallerEstimatesTimeLeftAndResumesLinked(t *testing
 	require.NoError(t, err)
 	assert.True(t, tracecheck.LinksTo(second.Named(poller.SpanWait)[0], first.Named(poller.SpanWait)[0].SpanContext))
 }
+
+func TestStackThatStopsChangingStallsPastTwiceTheLearnedP95(t *testing.T) {
+	srv := awsfake.New()
+	defer srv.Close()
+	steps := []awsfake.Step{awsfake.Status("CREATE_IN_PROGRESS")}
+	for range 200 {
+		steps = append(steps, awsfake.Step{Status: "CREATE_IN_PROGRESS", Reason: "Resource creation Initiated"})
+	}
+	srv.Script(awsfake.Stack, "web", steps...)
+	rec := tracecheck.New()
+	p, err := aws.NewPoller[*cloudformation.DescribeStacksOutput](srv.Config(), "cloudformation.StackCreateComplete", stackIn,
+		&aws.Options{Options: poller.Options{Clock: pollertest.NewAutoClock(epoch), TracerProvider: rec,
+			Learned: poller.Learned{P95: 5 * time.Minute}, GiveUpWhenStalled: true}})
+	require.NoError(t, err)
+	var stalled []time.Duration
+	_, err = p.Wait(context.Background(), &poller.WaitOptions{OnStall: func(_ poller.Observation, d time.Duration) { stalled = append(stalled, d) }})
+	require.ErrorIs(t, err, poller.ErrStalled)
+	o, _ := poller.OutcomeOf(err)
+	assert.Equal(t, poller.ReasonStalled, o.Reason)
+	assert.Equal(t, "Resource creation Initiated", o.Message, "the stack's status reason")
+	require.Len(t, stalled, 1)
+	assert.GreaterOrEqual(t, stalled[0], 10*time.Minute, "2 × the learned p95")
+	assert.True(t, tracecheck.HasEvent(rec.Named(poller.SpanWait)[0], poller.EventStalled))
+}

@@ -53,3 +53,28 @@ func TestRESTWaitIsTracedWithProgressAndExplained(t *testing.T) {
 	assert.Equal(t, "rest", provider)
 	assert.Empty(t, tracecheck.Leaks(rec.Spans(), "SECRET"), "the signed status URL stays out of spans")
 }
+
+func TestRESTWaitThatStopsProgressingIsReportedStalledAndGoesOn(t *testing.T) {
+	srv := armfake.New()
+	t.Cleanup(srv.Close)
+	polls := []armfake.Response{armfake.JSON(200, `{"status":"Running","percentComplete":10}`)}
+	for range 100 {
+		polls = append(polls, armfake.JSON(200, `{"status":"Running","percentComplete":60}`))
+	}
+	srv.Load(armfake.Scenario{Routes: []armfake.Route{
+		route("POST", "/v1/jobs", armfake.Accepted().WithHeader("Operation-Location", "/v1/ops/8")),
+		route("GET", "/v1/ops/8", append(polls, armfake.JSON(200, `{"status":"Succeeded"}`))...),
+	}})
+	clock := pollertest.NewAutoClock(time.Now())
+	p, err := rest.NewPoller[json.RawMessage](doInitial(t, srv, "POST", "/v1/jobs"), srv.Client(),
+		&rest.Options{Options: poller.Options{Clock: clock, StallAfter: 15 * time.Minute}})
+	require.NoError(t, err)
+	var stalls int
+	_, err = p.Wait(context.Background(), &poller.WaitOptions{OnStall: func(poller.Observation, time.Duration) { stalls++ }})
+	require.NoError(t, err, "a stall is reported, not an end")
+	assert.Equal(t, 1, stalls)
+	o := p.Outcome()
+	assert.Equal(t, poller.StatusSucceeded, o.Status)
+	assert.False(t, o.Stalled, "it moved on")
+	assert.Equal(t, 102, o.Polls)
+}
