@@ -29,6 +29,9 @@ type WaitOptions struct {
 	// OnProgress is called after every successful poll with the
 	// provider-neutral progress.
 	OnProgress func(Progress)
+	// Learned, when set, replaces Options.Learned for this wait (the
+	// durations a caller looked up once it knew the operation's kind).
+	Learned *Learned
 }
 
 // Wait polls on the poller's schedule until the operation reaches a terminal
@@ -57,6 +60,11 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (_ T, err error
 			p.ins.waiting = false
 			endWait(span, p.ended(err), err, p.clock.Now())
 		}()
+	}
+	if wo.Learned != nil {
+		saved := p.opts.Learned
+		p.opts.Learned = *wo.Learned
+		defer func() { p.opts.Learned = saved }()
 	}
 	stallAfter := stallThreshold(&p.opts, wo.StallAfter)
 	for !p.done {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -21,7 +22,9 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lrokit/lrokit/fleet"
 	"github.com/lrokit/lrokit/lrotest/armfake"
+	"github.com/lrokit/lrokit/persist"
 	"github.com/lrokit/lrokit/poller"
 )
 
@@ -161,4 +164,35 @@ func TestWaitExplainsAFailureInItsJSON(t *testing.T) {
 	assert.Equal(t, "no cores left in westeurope", o.Message)
 	assert.Equal(t, 3, o.Polls)
 	assert.Contains(t, wait.stdout, `"rule":"Azure-AsyncOperation: status field"`)
+}
+
+func TestStoppedWaitEstimatesTimeLeftFromTheFleetsLearnedDurations(t *testing.T) {
+	srv := armLRO(running(100000)...)
+	defer srv.Close()
+	dir := t.TempDir()
+	st, err := persist.Open(context.Background(), dir)
+	require.NoError(t, err)
+	samples := make([]float64, 20)
+	for i := range samples {
+		samples[i] = 3600 // an hour, every time
+	}
+	const kind = "azure PUT Microsoft.Test/things"
+	doc, err := json.Marshal(map[string]any{"lrokit_priors": 1, "kind": kind, "samples": samples})
+	require.NoError(t, err)
+	_, err = st.Put(context.Background(), persist.Record{Key: fleet.ReservedPrefix + "priors/" + url.PathEscape(kind), Token: string(doc),
+		Provider: "lrokit", Status: poller.StatusSucceeded})
+	require.NoError(t, err)
+	closeStore(st)
+
+	begin := cli(t, append([]string{"azure", "begin", "--method", "PUT", "--url", resourceURL(srv), "--store", dir, "--key", "aks"}, fast...)...)
+	require.Equal(t, 0, begin.code, begin.stderr)
+	wait := cli(t, append([]string{"wait", "--store", dir, "--key", "aks", "--timeout", "300ms", "--progress", "plain", "--allow-host", srv.URL()}, fast...)...)
+	require.Equal(t, exitInterrupted, wait.code, wait.stderr)
+	var res resultJSON
+	require.NoError(t, json.Unmarshal([]byte(wait.stdout), &res))
+	require.NotNil(t, res.Outcome)
+	assert.Equal(t, poller.ReasonContext, res.Outcome.Reason)
+	assert.Equal(t, "InProgress", res.Outcome.Detail)
+	assert.Greater(t, res.Outcome.Polls, 1)
+	assert.InDelta(t, time.Hour.Seconds(), res.Outcome.Remaining.Seconds(), 60, "an hour learned, moments spent: %s", wait.stdout)
 }

@@ -208,8 +208,14 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 	}
 	defer closeSave()
 
+	learned := learnedFor(ctx, src, p)
+	stallAfter := 30 * time.Minute
+	if learned != nil && learned.P95 > 0 {
+		stallAfter = 0 // twice the learned p95
+	}
 	res, werr := p.Wait(ctx, &poller.WaitOptions{
 		Logger:     a.waitLogger(w.progress),
+		Learned:    learned,
 		OnProgress: prog.update,
 		OnPoll: func(obs poller.Observation) {
 			if err := save(); err != nil {
@@ -219,7 +225,7 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 		OnStall: func(obs poller.Observation, d time.Duration) {
 			prog.note(fmt.Sprintf("no change for %s (still %s)", d.Round(time.Second), obs.Status))
 		},
-		StallAfter: 30 * time.Minute,
+		StallAfter: stallAfter,
 	})
 	prog.close()
 	last := p.Last()
