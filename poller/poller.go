@@ -410,7 +410,7 @@ func (p *Poller[T]) failed(ctx context.Context, span trace.Span, err error, now 
 		if ok {
 			p.next = now.Add(d)
 			p.log.LogAttrs(ctx, slog.LevelWarn, "lro poll failed, will retry", p.attrs(
-				slog.Int("attempt", pe.Attempts), slog.Duration("retry_in", d), slog.String("error", err.Error()))...)
+				slog.Int("attempt", pe.Attempts), slog.Duration("retry_in", d), slog.String("error", stripQuery(err.Error())))...)
 			if span != nil {
 				failPoll(span, pe, d, now)
 			}
@@ -427,7 +427,7 @@ func (p *Poller[T]) failed(ctx context.Context, span trace.Span, err error, now 
 	}
 	p.gaveUp = pe
 	p.log.LogAttrs(ctx, slog.LevelError, "lro poll failed, giving up", p.attrs(
-		slog.Int("attempt", pe.Attempts), slog.String("error", err.Error()))...)
+		slog.Int("attempt", pe.Attempts), slog.String("error", stripQuery(err.Error())))...)
 	return pe
 }
 

@@ -177,3 +177,14 @@ func FuzzParseTraceparent(f *testing.F) {
 		}
 	})
 }
+
+func TestStripQueryKeepsURLsButNotTheirQueries(t *testing.T) {
+	for in, want := range map[string]string{
+		"GET https://h.example/ops/1?sig=SECRET&se=1: 503": "GET https://h.example/ops/1 503",
+		"no url? fine": "no url? fine",
+		"a https://a/x?k=1 and http://b/y#frag?z then \"q?\"": "a https://a/x and http://b/y then \"q?\"",
+		"trailing https://h/?":                                "trailing https://h/",
+	} {
+		assert.Equal(t, want, poller.StripQueryForTest(in), in)
+	}
+}

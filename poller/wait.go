@@ -128,7 +128,7 @@ func (p *Poller[T]) resultWithRetry(ctx context.Context) (T, error) {
 			return out, pe
 		}
 		p.log.LogAttrs(ctx, slog.LevelWarn, "lro result failed, will retry", p.attrs(
-			slog.Duration("retry_in", d), slog.String("error", err.Error()))...)
+			slog.Duration("retry_in", d), slog.String("error", stripQuery(err.Error())))...)
 		if err := p.sleepUntil(ctx, p.clock.Now().Add(d)); err != nil {
 			return out, p.waitError(err)
 		}
