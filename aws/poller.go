@@ -306,7 +306,11 @@ func (o *operation) Poll(ctx context.Context) (poller.Observation, error) {
 		status = errorCode(callErr)
 		o.last, o.haveLast = reflect.Zero(o.w.outType).Interface(), true
 	}
-	obs.Detail = status
+	obs.Detail, obs.Message = status, reason
+	word := "status " + status
+	if callErr != nil {
+		word = "error " + status
+	}
 	switch {
 	case failure != nil:
 		obs.Status = poller.StatusFailed
@@ -328,10 +332,13 @@ func (o *operation) Poll(ctx context.Context) (poller.Observation, error) {
 			oe.Message = failureMessage(obs.Status, status, reason, failure)
 		}
 		obs.Err = oe
+		obs.Rule = o.w.name + " acceptor: " + word + " → failure"
 	case retrying:
 		obs.Status = poller.StatusRunning
+		obs.Rule = o.w.name + " acceptor: " + word + " → retry"
 	default:
 		obs.Status = poller.StatusSucceeded
+		obs.Rule = o.w.name + " acceptor: " + word + " → success"
 	}
 	return obs, nil
 }

@@ -115,7 +115,7 @@ func (w *claimWork) apply(e *Engine, hk *housekeeping, now time.Time) {
 func (e *Engine) resolveRecord(ctx context.Context, rec persist.Record) (Op, error) {
 	opts := &poller.Options{
 		Policy: e.opts.Policy, Clock: e.clock, Logger: e.log,
-		PollTimeout: e.opts.PollTimeout, SealKey: e.opts.SealKey,
+		PollTimeout: e.opts.PollTimeout, SealKey: e.opts.SealKey, TracerProvider: e.opts.TracerProvider,
 	}
 	op, err := e.resolve(ctx, rec.Token, opts)
 	if err != nil {

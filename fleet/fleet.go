@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/lrokit/lrokit/persist"
 	"github.com/lrokit/lrokit/poller"
@@ -148,6 +149,9 @@ type Options struct {
 	// MeterProvider receives the engine's metrics (see package doc); nil
 	// means none.
 	MeterProvider metric.MeterProvider
+	// TracerProvider traces each poll as a span linked to the span that
+	// began the operation (poller.Options.TracerProvider); nil means none.
+	TracerProvider trace.TracerProvider
 }
 
 func (o Options) resolved() Options {

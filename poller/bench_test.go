@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/lrokit/lrokit/poller"
 	"github.com/lrokit/lrokit/poller/pollertest"
 )
@@ -19,18 +22,22 @@ func (o *nopOp) Token() (poller.Token, error) {
 }
 
 // BenchmarkPollStep is the core's own overhead per poll: one Poll and its
-// scheduling decision, without the provider client.
+// scheduling decision, without the provider client. Untraced (no
+// TracerProvider) it allocates nothing, as before tracing existed;
+// "traced" shows the price of a recorded span per poll.
 func BenchmarkPollStep(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		obs  poller.Observation
+		tp   trace.TracerProvider
 	}{
-		{"schedule", poller.Observation{Status: poller.StatusRunning, Progress: -1}},
-		{"hint", poller.Observation{Status: poller.StatusRunning, Progress: -1, RetryAfter: 5 * time.Second}},
+		{"schedule", poller.Observation{Status: poller.StatusRunning, Progress: -1}, nil},
+		{"hint", poller.Observation{Status: poller.StatusRunning, Progress: -1, RetryAfter: 5 * time.Second}, nil},
+		{"traced", poller.Observation{Status: poller.StatusRunning, Progress: -1}, sdktrace.NewTracerProvider()},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			clock := pollertest.NewClock(epoch)
-			p, err := poller.New[struct{}](&nopOp{obs: tc.obs}, &poller.Options{Clock: clock})
+			p, err := poller.New[struct{}](&nopOp{obs: tc.obs}, &poller.Options{Clock: clock, TracerProvider: tc.tp})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -184,6 +184,9 @@ func FuzzDecodeToken(f *testing.F) {
 		if _, err := tok.Encode(); err != nil {
 			t.Fatalf("a decoded token does not encode: %v", err)
 		}
+		if _, ok := poller.ParseTraceparent(tok.Trace); tok.Trace != "" && !ok {
+			t.Fatalf("kept a malformed traceparent %q", tok.Trace)
+		}
 	})
 }
 

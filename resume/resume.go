@@ -74,6 +74,7 @@ type core interface {
 	ResumeToken() (string, error)
 	Token() (poller.Token, error)
 	Operation() poller.Operation
+	Outcome() poller.Outcome
 }
 
 func wrap[T any](provider, kind string, p *poller.Poller[T], marshal func(T) ([]byte, error)) *Poller {
@@ -125,6 +126,9 @@ func (p *Poller) Token() (poller.Token, error) { return p.core.Token() }
 
 // Operation returns the adapter's operation.
 func (p *Poller) Operation() poller.Operation { return p.core.Operation() }
+
+// Outcome explains where the wait stands (see poller.Poller.Outcome).
+func (p *Poller) Outcome() poller.Outcome { return p.core.Outcome() }
 
 // Wait polls until the operation is terminal and returns its result as JSON
 // (see poller.Poller.Wait).

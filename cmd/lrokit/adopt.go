@@ -53,7 +53,7 @@ or --service NAME (expanded to NAME.googleapis.com:443). The token remembers it.
 				return err
 			}
 			defer client.Close()
-			p, err := gcp.FromName[*anypb.Any](name, client, &gcp.Options{Options: s.w.options(), Endpoint: endpoint})
+			p, err := gcp.FromName[*anypb.Any](name, client, &gcp.Options{Options: s.w.options(ctx), Endpoint: endpoint})
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -100,7 +100,7 @@ func (a *app) computeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := gcp.AdoptCompute(project, scope, name, svc, &gcp.Options{Options: s.w.options(), Endpoint: endpoint})
+			p, err := gcp.AdoptCompute(project, scope, name, svc, &gcp.Options{Options: s.w.options(ctx), Endpoint: endpoint})
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -153,7 +153,7 @@ The waiter keeps AWS's own success and failure rules.
 			if err != nil {
 				return withCode(exitUsage, fmt.Errorf("aws config: %w", err))
 			}
-			p, err := aws.NewPoller[any](cfg, waiter, in, &aws.Options{Options: s.w.options(), BaseEndpoint: endpointURL})
+			p, err := aws.NewPoller[any](cfg, waiter, in, &aws.Options{Options: s.w.options(ctx), BaseEndpoint: endpointURL})
 			if err != nil {
 				return withCode(exitUsage, err)
 			}

@@ -79,7 +79,7 @@ func (a *app) printOrWait(ctx context.Context, s *started, token string) error {
 	if src.store == "" && src.file == "" {
 		src.token = token
 	}
-	p, err := a.resumer(&s.au, s.w.options())(ctx, token)
+	p, err := a.resumer(&s.au, s.w.options(ctx))(ctx, token)
 	if err != nil {
 		return err
 	}

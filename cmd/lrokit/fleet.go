@@ -85,8 +85,9 @@ Each operation's end is printed on stdout as one JSON line.`,
 			var mu sync.Mutex
 			eng, err := fleet.New(st, a.resolver(&au), &fleet.Options{
 				Owner: owner, Workers: workers, ExitWhenDone: untilDone, SealKey: sealKey(), Clock: a.clock,
-				Policy: w.options().Policy,
-				Logger: slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})),
+				Policy:         w.options(ctx).Policy,
+				Logger:         slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})),
+				TracerProvider: withTelemetry(ctx, poller.Options{}).TracerProvider,
 				OnEvent: func(ev fleet.Event) {
 					if ev.Kind != fleet.EventDone {
 						return

@@ -147,7 +147,7 @@ func (a *app) sendAzure(ctx context.Context, r *request, s *started, method stri
 		return nil, err
 	}
 	p, err := azure.NewPoller[json.RawMessage](resp, pl, &azure.Options{
-		Options: s.w.options(), FinalStateVia: azure.FinalStateVia(r.finalStateVia), AllowedHosts: s.au.hosts,
+		Options: s.w.options(ctx), FinalStateVia: azure.FinalStateVia(r.finalStateVia), AllowedHosts: s.au.hosts,
 	})
 	if err != nil {
 		return nil, initialError(err)
@@ -178,7 +178,7 @@ func (a *app) sendREST(ctx context.Context, r *request, s *started, method strin
 		return nil, err
 	}
 	p, err := rest.NewPoller[json.RawMessage](resp, client, &rest.Options{
-		Options: s.w.options(), FinalStateVia: rest.FinalStateVia(r.finalStateVia), AllowedHosts: s.au.hosts,
+		Options: s.w.options(ctx), FinalStateVia: rest.FinalStateVia(r.finalStateVia), AllowedHosts: s.au.hosts,
 	})
 	if err != nil {
 		return nil, initialError(err)

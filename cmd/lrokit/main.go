@@ -112,7 +112,9 @@ func main() {
 func (a *app) run(ctx context.Context, args []string) int {
 	root := a.rootCmd()
 	root.SetArgs(args)
+	ctx, end := a.startTelemetry(ctx, args)
 	err := root.ExecuteContext(ctx)
+	end(err)
 	if err == nil {
 		return exitOK
 	}

@@ -24,7 +24,9 @@ type opener func(ctx context.Context, token string) (*resume.Poller, error)
 func (a *app) resumer(au *auth, popts poller.Options) opener {
 	popts.Clock = a.clock
 	return func(ctx context.Context, token string) (*resume.Poller, error) {
-		c, err := au.clients(ctx, token, popts)
+		o := withTelemetry(ctx, popts)
+		o.TraceOrigin = popts.TraceOrigin // a resumed wait links to the token's origin only
+		c, err := au.clients(ctx, token, o)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +164,7 @@ killed, interrupted or timed out continues where it was when run again.
 				return err
 			}
 			ctx := cmd.Context()
-			p, err := a.open(ctx, &src, &au, w.options())
+			p, err := a.open(ctx, &src, &au, w.options(ctx))
 			if err != nil {
 				return err
 			}
@@ -206,10 +208,11 @@ func (w *waitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
 }
 
-// options are the poller options the flags ask for.
-func (w *waitFlags) options() poller.Options {
+// options are the poller options the flags ask for, with the command's
+// telemetry (telemetry.go).
+func (w *waitFlags) options(ctx context.Context) poller.Options {
 	budget, _ := parseRetryBudget(w.retryBudget) // checked by check
-	return poller.Options{SealKey: sealKey(), Policy: poller.Policy{Floor: w.floor, Cap: w.cap, RetryBudget: budget}}
+	return withTelemetry(ctx, poller.Options{SealKey: sealKey(), Policy: poller.Policy{Floor: w.floor, Cap: w.cap, RetryBudget: budget}})
 }
 
 func (w *waitFlags) check() error {
@@ -235,9 +238,11 @@ type resultJSON struct {
 	// Token is the fresh token when it was not saved: --token, or a save
 	// that failed.
 	Token string `json:"token,omitempty"`
+	// Outcome explains the end of the wait (see poller.Outcome).
+	Outcome *poller.Outcome `json:"outcome,omitempty"`
 	// The hand-off of a wait that stopped first (exit 4): run wait again
 	// to continue the same schedule.
-	Outcome          string     `json:"outcome,omitempty"` // "still_running"
+	Handoff          string     `json:"handoff,omitempty"` // "still_running"
 	Polls            int        `json:"polls,omitempty"`
 	ElapsedSeconds   float64    `json:"elapsed_seconds,omitempty"`
 	NextPoll         *time.Time `json:"next_poll,omitempty"`
@@ -264,9 +269,16 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 	}
 	defer closeSave()
 
+	learned := learnedFor(ctx, src, p)
+	stallAfter := 30 * time.Minute
+	if learned != nil && learned.P95 > 0 {
+		stallAfter = 0 // twice the learned p95
+	}
 	res, werr := p.Wait(ctx, &poller.WaitOptions{
+		Logger:     a.waitLogger(w.progress),
+		Learned:    learned,
+		OnProgress: prog.update,
 		OnPoll: func(obs poller.Observation) {
-			prog.update(obs)
 			if err := save(); err != nil {
 				fmt.Fprintln(a.stderr, "lrokit: saving the token (the wait goes on; it exits 6 unless a later save works):", oneLine(err.Error()))
 			}
@@ -274,7 +286,7 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 		OnStall: func(obs poller.Observation, d time.Duration) {
 			prog.note(fmt.Sprintf("no change for %s (still %s)", d.Round(time.Second), obs.Status))
 		},
-		StallAfter: 30 * time.Minute,
+		StallAfter: stallAfter,
 	})
 	prog.close()
 	last := p.Last()
@@ -297,7 +309,7 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 			out.Status = poller.StatusRunning
 		}
 		if we.StillRunning() {
-			out.Outcome = "still_running"
+			out.Handoff = "still_running"
 		}
 		out.Polls, out.ElapsedSeconds = we.Polls, we.Elapsed.Seconds()
 		out.RemainingSeconds = we.Remaining.Seconds()
@@ -311,6 +323,13 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 		}
 	default:
 		out.Error = errJSON(werr)
+	}
+	if o, ok := poller.OutcomeOf(werr); ok {
+		out.Outcome = &o
+	} else if werr == nil {
+		o := p.Outcome()
+		o.Reason = poller.ReasonTerminal
+		out.Outcome = &o
 	}
 	if err := save(); err != nil {
 		if tok, terr := p.ResumeToken(); terr == nil {

@@ -80,7 +80,9 @@ func readStatusMonitor(ctx context.Context, o *Op) (poller.Observation, error) {
 			word = b.Status
 		}
 		o.st.Seen = true
-		return o.observe(poller.StatusRunning, b.Detail(word), b.Progress, resp), nil
+		obs := o.observe(o.proto.header+": 202 with a polling header", poller.StatusRunning, b.Detail(word), b.Progress, resp)
+		obs.Message = b.ConditionMessage
+		return obs, nil
 	}
 	if perr != nil {
 		return poller.Observation{}, fmt.Errorf("%s: polling %s: %w", o.Name(), Redact(o.poll), perr)
@@ -91,7 +93,8 @@ func readStatusMonitor(ctx context.Context, o *Op) (poller.Observation, error) {
 	o.st.Seen = true
 	st := MapState(b.Status)
 	o.statusBody = body
-	obs := o.observe(st, b.Detail(b.Status), b.Progress, resp)
+	obs := o.observe(o.proto.header+": status field", st, b.Detail(b.Status), b.Progress, resp)
+	obs.Message = b.ConditionMessage
 	switch st {
 	case poller.StatusFailed, poller.StatusCanceled:
 		obs.Err = o.opError(st, b, resp, body, "status is "+b.Status)
