@@ -87,9 +87,11 @@ func ReadBody(resp *http.Response) ([]byte, error) {
 		resp.Body = http.NoBody
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	b, err := readAtMost(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
+	rb := new(replayBody)
+	rb.Reset(b)
+	resp.Body = rb
 	if err != nil {
 		return nil, poller.Transient(fmt.Errorf("reading response body: %w", redactErr(err)), 0)
 	}
@@ -99,6 +101,50 @@ func ReadBody(resp *http.Response) ([]byte, error) {
 	return b, nil
 }
 
+// readAtMost is io.ReadAll stopped once more than MaxBody bytes are read,
+// in one allocation when the length is announced (the buffer has room for
+// the read that meets EOF). The body is kept as the operation's status, so
+// it is not rounded up to ReadAll's 512 bytes.
+func readAtMost(r io.Reader, length int64) ([]byte, error) {
+	size := 512
+	if length >= 0 && length < MaxBody {
+		size = int(length) + 1
+	}
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case len(b) > MaxBody || err == io.EOF:
+			return b, nil
+		case err != nil:
+			return b, err
+		}
+	}
+}
+
+// replayBody is a response body read again from memory.
+type replayBody struct{ bytes.Reader }
+
+func (*replayBody) Close() error { return nil }
+
+// acceptJSON is every request's Accept header. It is shared: a slice of
+// length and capacity 1, which Header.Add copies rather than extends.
+var acceptJSON = []string{"application/json"}
+
+// wire is what send keeps between an operation's requests, so that a poll
+// costs no allocation beyond the request's own (TestPollAllocs in azure/).
+type wire struct {
+	// checked is the last URL that passed the trusted-host check. URLs are
+	// never modified once learned (each request gets a copy).
+	checked *url.URL
+	// guard is reused by every request; its hooks run inside Do.
+	guard *redirectGuard
+}
+
 // send performs one request and reads its body. The URL was checked
 // against the trusted hosts when it was learned; a redirect the Doer
 // follows is refused before anything is written to an untrusted host (see
@@ -106,19 +152,21 @@ func ReadBody(resp *http.Response) ([]byte, error) {
 // are transient (the core retries them), except certificate errors, refused
 // redirects and the caller's own cancellation.
 func (o *Op) send(ctx context.Context, method string, u *url.URL) (*http.Response, []byte, error) {
-	if err := o.trusted.Check(u); err != nil {
-		// Defence in depth: every URL is checked where it is learned.
-		return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(u), err)
+	if u != o.wire.checked {
+		if err := o.trusted.Check(u); err != nil {
+			// Defence in depth: every URL is checked where it is learned.
+			return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(u), err)
+		}
+		o.wire.checked = u
 	}
 	var guard *redirectGuard
 	if o.cfg.GuardRedirects {
-		ctx, guard = guardRedirects(ctx, u, o.trusted)
+		ctx, guard = o.guardRedirects(ctx, u)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	req, err := newRequest(ctx, method, u)
 	if err != nil {
 		return nil, nil, fmt.Errorf("building %s %s: %w", method, Redact(u), redactErr(err))
 	}
-	req.Header.Set("Accept", "application/json")
 	resp, err := o.cfg.Doer.Do(req)
 	if refused := guard.refusal(); refused != "" {
 		if resp != nil && resp.Body != nil {
@@ -132,8 +180,8 @@ func (o *Op) send(ctx context.Context, method string, u *url.URL) (*http.Respons
 		}
 		return nil, nil, classifyTransport(ctx, method, u, err)
 	}
-	if resp.Request != nil && resp.Request.URL != nil && resp.Request.URL.String() != u.String() {
-		if err := o.trusted.Check(resp.Request.URL); err != nil {
+	if r := resp.Request; r != nil && r.URL != nil && *r.URL != *u && r.URL.String() != u.String() {
+		if err := o.trusted.Check(r.URL); err != nil {
 			_ = resp.Body.Close()
 			return nil, nil, fmt.Errorf("%s %s was redirected: %w", method, Redact(u), err)
 		}
@@ -145,6 +193,46 @@ func (o *Op) send(ctx context.Context, method string, u *url.URL) (*http.Respons
 	return resp, body, nil
 }
 
+// newRequest is http.NewRequestWithContext(ctx, method, u.String(), nil)
+// without printing u and parsing it again: the request gets a copy of u
+// (a Doer's policies may modify its URL) and the Accept header.
+func newRequest(ctx context.Context, method string, u *url.URL) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	*req.URL = *u
+	req.Host = u.Host
+	if i := strings.LastIndexByte(u.Host, ':'); i >= 0 && i == len(u.Host)-1 && i > strings.LastIndexByte(u.Host, ']') {
+		req.Host = u.Host[:i] // net/http's removeEmptyPort
+	}
+	req.Header["Accept"] = acceptJSON
+	return req, nil
+}
+
+// guardRedirects is the package function with the operation's guard,
+// reused across its requests, unless ctx already carries a trace:
+// httptrace.WithClientTrace composes the caller's hooks into ours, so a
+// shared guard would collect them.
+func (o *Op) guardRedirects(ctx context.Context, first *url.URL) (context.Context, *redirectGuard) {
+	if httptrace.ContextClientTrace(ctx) != nil {
+		return guardRedirects(ctx, first, o.trusted)
+	}
+	g := o.wire.guard
+	if g == nil {
+		g = &redirectGuard{trusted: o.trusted}
+		g.trace = &httptrace.ClientTrace{GetConn: g.getConn, GotConn: g.gotConn}
+		o.wire.guard = g
+	}
+	g.mu.Lock()
+	if first != g.firstURL {
+		g.first, g.firstURL = hostPort(first), first
+	}
+	g.pending, g.refused = "", ""
+	g.mu.Unlock()
+	return httptrace.WithClientTrace(ctx, g.trace), g
+}
+
 // guardRedirects protects requests sent through a transport whose redirect
 // policy is not ours (an azcore pipeline's http.Client follows redirects,
 // and forwards Authorization to the same host name on any port). Each
@@ -154,9 +242,9 @@ func (o *Op) send(ctx context.Context, method string, u *url.URL) (*http.Respons
 // refused host is reported. Behind an HTTP proxy every connection goes to
 // the proxy, so the response check in send is what remains.
 func guardRedirects(ctx context.Context, first *url.URL, trusted trust.Anchors) (context.Context, *redirectGuard) {
-	g := &redirectGuard{first: hostPort(first), trusted: trusted}
-	trace := &httptrace.ClientTrace{GetConn: g.getConn, GotConn: g.gotConn}
-	return httptrace.WithClientTrace(ctx, trace), g
+	g := &redirectGuard{first: hostPort(first), firstURL: first, trusted: trusted}
+	g.trace = &httptrace.ClientTrace{GetConn: g.getConn, GotConn: g.gotConn}
+	return httptrace.WithClientTrace(ctx, g.trace), g
 }
 
 func (g *redirectGuard) refusal() string {
@@ -169,11 +257,13 @@ func (g *redirectGuard) refusal() string {
 }
 
 type redirectGuard struct {
-	first   string
-	trusted trust.Anchors
-	mu      sync.Mutex
-	pending string
-	refused string
+	first    string
+	firstURL *url.URL // the URL first is the host:port of
+	trusted  trust.Anchors
+	trace    *httptrace.ClientTrace
+	mu       sync.Mutex
+	pending  string
+	refused  string
 }
 
 func (g *redirectGuard) getConn(addr string) {

@@ -34,6 +34,8 @@ type Op struct {
 	final      []byte
 	haveFinal  bool
 	lastDone   poller.Observation
+
+	wire wire // send's reuse between requests
 }
 
 // Name returns the method and the original URL without its query string.
