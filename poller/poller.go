@@ -437,6 +437,29 @@ func (p *Poller[T]) ResumeToken() (string, error) {
 	return t.Encode()
 }
 
+// AppendToken appends t, encoded as ResumeToken encodes the poller's own
+// token (sealed with Options.SealKey, or with secrets in clear on
+// Options.PlaintextSecrets), to dst. An unsealed token is written without
+// allocating (Token.AppendEncode). A caller that saves the token after
+// every poll takes Token, compares its Digest with the one saved last, and
+// encodes only a token that changed.
+func (p *Poller[T]) AppendToken(dst []byte, t Token) ([]byte, error) {
+	var s string
+	var err error
+	switch {
+	case len(p.opts.SealKey) > 0:
+		s, err = t.Seal(p.opts.SealKey)
+	case p.opts.PlaintextSecrets:
+		s, err = t.EncodeWithSecrets()
+	default:
+		return t.AppendEncode(dst)
+	}
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, s...), nil
+}
+
 func (p *Poller[T]) label() string { return operationLabel(p.provider, p.name) }
 
 func (p *Poller[T]) attrs(extra ...slog.Attr) []slog.Attr {
