@@ -214,6 +214,17 @@ func BenchmarkPerPoll(b *testing.B) {
 		pollLoop(b, func() error { _, err := p.Poll(ctx); return err })
 	})
 
+	// The same without the per-poll timeout, for its cost.
+	b.Run("gcp/lrokit-no-timeout", func(b *testing.B) {
+		f := childFakeFor(b)
+		p, err := gcp.FromName[*emptypb.Empty](opName("operations/", 0, later), gcpClient(b, f),
+			&gcp.Options{Options: poller.Options{PollTimeout: -1}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		pollLoop(b, func() error { _, err := p.Poll(ctx); return err })
+	})
+
 	awsConfig := func(f fake) awssdk.Config {
 		return awssdk.Config{
 			Region:       "us-east-1",
