@@ -314,7 +314,9 @@ func (r *fleetRunner) prepare(ctx context.Context, e *env) error {
 	}
 	e.tokenBytes = tokenBytes.Load()
 	resolve := func(_ context.Context, token string, opts *poller.Options) (fleet.Op, error) {
-		p, err := azure.Resume[json.RawMessage](token, pl, &azure.Options{Options: *opts})
+		// The fake is the caller's own data-plane host: Resume trusts
+		// nothing a token names that the caller did not.
+		p, err := azure.Resume[json.RawMessage](token, pl, &azure.Options{Options: *opts, AllowedHosts: []string{"http://" + e.fake.HTTPAddr()}})
 		if err != nil {
 			return fleet.Op{}, err
 		}
