@@ -83,7 +83,11 @@ type Poller[T any] struct {
 	policy   Policy
 	clock    Clock
 	log      *slog.Logger
-	opts     Options
+	// From Options, what is used after New: not the whole copy (~260
+	// bytes of every waiting operation in a fleet).
+	pollTimeout      time.Duration
+	sealKey          []byte
+	plaintextSecrets bool
 
 	created  time.Time
 	next     time.Time
@@ -109,13 +113,17 @@ func New[T any](op Operation, opts *Options) (*Poller[T], error) {
 	if err != nil {
 		return nil, err
 	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
 	now := p.clock.Now()
 	p.created = now
-	if !p.opts.Started.IsZero() && !p.opts.Started.After(now) {
-		p.created = p.opts.Started
+	if !o.Started.IsZero() && !o.Started.After(now) {
+		p.created = o.Started
 	}
 	p.next = now
-	if init := p.opts.Initial; init != nil {
+	if init := o.Initial; init != nil {
 		if err := p.observe(*init, now); err != nil {
 			return nil, err
 		}
@@ -159,25 +167,30 @@ func Resume[T any](op Operation, tok Token, opts *Options) (*Poller[T], error) {
 	return p, nil
 }
 
+// discard is the logger of pollers given none.
+var discard = slog.New(slog.DiscardHandler)
+
 func newPoller[T any](op Operation, opts *Options) (*Poller[T], error) {
 	if op == nil {
 		return nil, errors.New("poller: nil Operation")
 	}
 	p := &Poller[T]{op: op}
+	var o Options
 	if opts != nil {
-		p.opts = *opts
+		o = *opts
 	}
-	p.policy = p.opts.Policy.resolved()
-	p.clock = p.opts.Clock
+	p.policy = o.Policy.resolved()
+	p.clock = o.Clock
 	if p.clock == nil {
 		p.clock = SystemClock
 	}
-	p.log = p.opts.Logger
+	p.log = o.Logger
 	if p.log == nil {
-		p.log = slog.New(slog.DiscardHandler)
+		p.log = discard
 	}
-	p.deadline = p.opts.Deadline
-	if err := checkKeys(p.opts.sealKeys()); err != nil {
+	p.deadline = o.Deadline
+	p.pollTimeout, p.sealKey, p.plaintextSecrets = o.PollTimeout, o.SealKey, o.PlaintextSecrets
+	if err := checkKeys(o.sealKeys()); err != nil {
 		return nil, fmt.Errorf("poller: %w", err)
 	}
 	tok, err := op.Token()
@@ -223,9 +236,9 @@ func (p *Poller[T]) Poll(ctx context.Context) (Observation, error) {
 		return p.last, nil
 	}
 	pctx := ctx
-	if p.opts.PollTimeout > 0 {
+	if p.pollTimeout > 0 {
 		var cancel context.CancelFunc
-		pctx, cancel = context.WithTimeout(ctx, p.opts.PollTimeout)
+		pctx, cancel = context.WithTimeout(ctx, p.pollTimeout)
 		defer cancel()
 	}
 	obs, err := p.op.Poll(pctx)
@@ -429,9 +442,9 @@ func (p *Poller[T]) ResumeToken() (string, error) {
 		return "", err
 	}
 	switch {
-	case len(p.opts.SealKey) > 0:
-		return t.Seal(p.opts.SealKey)
-	case p.opts.PlaintextSecrets:
+	case len(p.sealKey) > 0:
+		return t.Seal(p.sealKey)
+	case p.plaintextSecrets:
 		return t.EncodeWithSecrets()
 	}
 	return t.Encode()
@@ -447,9 +460,9 @@ func (p *Poller[T]) AppendToken(dst []byte, t Token) ([]byte, error) {
 	var s string
 	var err error
 	switch {
-	case len(p.opts.SealKey) > 0:
-		s, err = t.Seal(p.opts.SealKey)
-	case p.opts.PlaintextSecrets:
+	case len(p.sealKey) > 0:
+		s, err = t.Seal(p.sealKey)
+	case p.plaintextSecrets:
 		s, err = t.EncodeWithSecrets()
 	default:
 		return t.AppendEncode(dst)
