@@ -202,10 +202,10 @@ func newRequest(ctx context.Context, method string, u *url.URL) (*http.Request, 
 		return nil, err
 	}
 	*req.URL = *u
-	req.Host = u.Host
-	if i := strings.LastIndexByte(u.Host, ':'); i >= 0 && i == len(u.Host)-1 && i > strings.LastIndexByte(u.Host, ']') {
-		req.Host = u.Host[:i] // net/http's removeEmptyPort
+	if h := u.Host; strings.HasSuffix(h, ":") && strings.LastIndexByte(h, ':') > strings.LastIndexByte(h, ']') {
+		req.URL.Host = h[:len(h)-1] // net/http's removeEmptyPort
 	}
+	req.Host = req.URL.Host
 	req.Header["Accept"] = acceptJSON
 	return req, nil
 }

@@ -2,9 +2,13 @@ package httplro
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -229,4 +233,27 @@ func TestParseBodyAllocs(t *testing.T) {
 	n := testing.AllocsPerRun(200, func() { _, _ = ParseBody(body) })
 	assert.LessOrEqual(t, n, 6.0)
 	assert.Zero(t, testing.AllocsPerRun(200, func() { _ = MapState("InProgress") }))
+}
+
+// newRequest builds what http.NewRequestWithContext builds from the URL's
+// text, without printing and parsing it.
+func TestNewRequestIsNewRequestWithContext(t *testing.T) {
+	for _, s := range []string{
+		"https://management.azure.com/subscriptions/s/providers/P/x?api-version=2024-01-01",
+		"http://127.0.0.1:8080/op%2Fwith%20escapes/?a=b&c=%20d",
+		"https://h:/empty-port", "https://[::1]:443/v6", "https://u:p@h/with-user#frag",
+	} {
+		u, err := url.Parse(s)
+		require.NoError(t, err)
+		want, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u.String(), nil)
+		require.NoError(t, err)
+		want.Header.Set("Accept", "application/json")
+		got, err := newRequest(context.Background(), http.MethodGet, u)
+		require.NoError(t, err)
+		assert.Equal(t, want.URL, got.URL, s)
+		assert.Equal(t, want.Host, got.Host, s)
+		assert.Equal(t, want.Header, got.Header, s)
+		assert.Equal(t, want.Method, got.Method, s)
+		assert.NotSame(t, u, got.URL, "the request has its own copy")
+	}
 }
