@@ -46,6 +46,9 @@ func cannedStart(t *testing.T) *http.Response {
 // lrokit's own overhead at most 10 allocations, and no more than azcore's
 // poller). Allocation counts are deterministic; nothing here is timed.
 func TestPollAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not exact under the race detector (sync.Pool drops items)")
+	}
 	ctx := context.Background()
 	pl := runtime.NewPipeline("alloctest", "v1.0.0", runtime.PipelineOptions{}, &policy.ClientOptions{Transport: cannedTransport{}})
 

@@ -229,6 +229,9 @@ func BenchmarkParseBody(b *testing.B) {
 // TestParseBodyAllocs guards the struct-based decode: a status monitor's
 // body costs at most 6 allocations (the map-based decode took 29).
 func TestParseBodyAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not exact under the race detector (sync.Pool drops items)")
+	}
 	body := []byte(`{"id":"/subscriptions/s/providers/Microsoft.Test/locations/l/operationStatuses/o","name":"o","status":"InProgress","startTime":"2026-01-01T00:00:00Z","percentComplete":40}`)
 	n := testing.AllocsPerRun(200, func() { _, _ = ParseBody(body) })
 	assert.LessOrEqual(t, n, 6.0)
