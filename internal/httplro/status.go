@@ -51,9 +51,10 @@ type Body struct {
 // It decodes the few fields it reads in one pass into wireBody, whose field
 // types never fail, so a field of an unexpected type reads as absent.
 // encoding/json matches keys exactly, then case-insensitively, as the
-// lookup in a map of every key did; that map cost 14 allocations per
-// status body, this 6 (BenchmarkParseBody: 29 before). Only a body that repeats a key
-// (in any case) may read differently: FuzzParseBodyAsBefore.
+// lookup in a map of every key did. Allocations: {"status":"InProgress"}
+// 15 → 5, a typical ARM status body 29 → 6 (BenchmarkParseBody). Only a
+// body that repeats a key (in any case) may read differently
+// (FuzzParseBodyAsBefore).
 func ParseBody(b []byte) (Body, error) {
 	out := Body{Progress: poller.ProgressUnknown}
 	b = bytes.TrimSpace(b)
