@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ErrStalled is the cause of a *WaitError when the operation showed no
@@ -186,7 +188,7 @@ func (in *insight) start(now time.Time) { in.changed, in.stateSince = now, now }
 
 // stallThreshold is the stall threshold: override, else Options.StallAfter,
 // else the stall factor times the learned 95th percentile; zero for none.
-func stallThreshold(o *Options, override time.Duration) time.Duration {
+func stallThreshold(o *watchOptions, override time.Duration) time.Duration {
 	switch {
 	case override > 0:
 		return override
@@ -225,7 +227,7 @@ func (p *Poller[T]) outcome(reason string, now time.Time) Outcome {
 		}
 	}
 	if !p.last.Status.Terminal() {
-		o.Remaining = remaining(p.opts.Learned, o.Elapsed)
+		o.Remaining = remaining(p.watch.Learned, o.Elapsed)
 	}
 	return o
 }
@@ -247,4 +249,14 @@ func nonNeg(d time.Duration) time.Duration { return max(d, 0) }
 func (p *Poller[T]) progressOf(obs Observation, now time.Time) Progress {
 	return Progress{Status: obs.Status, Phase: obs.Detail, Percent: obs.Progress, Message: obs.Message,
 		Polls: p.polls, Elapsed: nonNeg(now.Sub(p.created))}
+}
+
+// watchOptions are the Options that stall detection, estimates and tracing
+// read after New; a Poller keeps these, not the whole Options.
+type watchOptions struct {
+	StallAfter        time.Duration
+	StallFactor       float64
+	Learned           Learned
+	GiveUpWhenStalled bool
+	TraceOrigin       trace.SpanContext
 }

@@ -108,7 +108,12 @@ type Poller[T any] struct {
 	policy   Policy
 	clock    Clock
 	log      *slog.Logger
-	opts     Options
+	// From Options, what is used after New: not the whole copy (~260
+	// bytes of every waiting operation in a fleet).
+	pollTimeout      time.Duration
+	sealKey          []byte
+	plaintextSecrets bool
+	watch            watchOptions
 
 	created  time.Time
 	next     time.Time
@@ -136,15 +141,19 @@ func New[T any](op Operation, opts *Options) (*Poller[T], error) {
 	if err != nil {
 		return nil, err
 	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
 	now := p.clock.Now()
 	p.created = now
-	if !p.opts.Started.IsZero() && !p.opts.Started.After(now) {
-		p.created = p.opts.Started
+	if !o.Started.IsZero() && !o.Started.After(now) {
+		p.created = o.Started
 	}
 	p.next = now
 	p.ins.start(now)
-	p.ins.origin = p.opts.TraceOrigin
-	if init := p.opts.Initial; init != nil {
+	p.ins.origin = p.watch.TraceOrigin
+	if init := o.Initial; init != nil {
 		if err := p.observe(*init, now); err != nil {
 			return nil, err
 		}
@@ -175,7 +184,7 @@ func Resume[T any](op Operation, tok Token, opts *Options) (*Poller[T], error) {
 	}
 	p.last = tok.Last.Observation()
 	p.ins.start(now)
-	p.ins.origin = p.opts.TraceOrigin
+	p.ins.origin = p.watch.TraceOrigin
 	if sc, ok := ParseTraceparent(tok.Trace); ok {
 		p.ins.origin = sc
 	}
@@ -193,25 +202,30 @@ func Resume[T any](op Operation, tok Token, opts *Options) (*Poller[T], error) {
 	return p, nil
 }
 
+// discard is the logger of pollers given none.
+var discard = slog.New(slog.DiscardHandler)
+
 func newPoller[T any](op Operation, opts *Options) (*Poller[T], error) {
 	if op == nil {
 		return nil, errors.New("poller: nil Operation")
 	}
 	p := &Poller[T]{op: op}
+	var o Options
 	if opts != nil {
-		p.opts = *opts
+		o = *opts
 	}
-	p.policy = p.opts.Policy.resolved()
-	p.clock = p.opts.Clock
+	p.policy = o.Policy.resolved()
+	p.clock = o.Clock
 	if p.clock == nil {
 		p.clock = SystemClock
 	}
-	p.log = p.opts.Logger
+	p.log = o.Logger
 	if p.log == nil {
-		p.log = slog.New(slog.DiscardHandler)
+		p.log = discard
 	}
-	p.deadline = p.opts.Deadline
-	if err := checkKeys(p.opts.sealKeys()); err != nil {
+	p.deadline = o.Deadline
+	p.pollTimeout, p.sealKey, p.plaintextSecrets = o.PollTimeout, o.SealKey, o.PlaintextSecrets
+	if err := checkKeys(o.sealKeys()); err != nil {
 		return nil, fmt.Errorf("poller: %w", err)
 	}
 	tok, err := op.Token()
@@ -225,7 +239,8 @@ func newPoller[T any](op Operation, opts *Options) (*Poller[T], error) {
 	}
 	p.last = Observation{Progress: ProgressUnknown}
 	p.retry = newRetryBackOff(p.policy, p.clock)
-	p.ins.init(&p.opts, op, p.provider, p.name, tok.Kind)
+	p.watch = watchOptions{StallAfter: o.StallAfter, StallFactor: o.StallFactor, Learned: o.Learned, GiveUpWhenStalled: o.GiveUpWhenStalled, TraceOrigin: o.TraceOrigin}
+	p.ins.init(&o, op, p.provider, p.name, tok.Kind)
 	return p, nil
 }
 
@@ -262,9 +277,9 @@ func (p *Poller[T]) Poll(ctx context.Context) (Observation, error) {
 		ctx, span = p.ins.startSpan(ctx, SpanPoll, p.clock.Now())
 	}
 	pctx := ctx
-	if p.opts.PollTimeout > 0 {
+	if p.pollTimeout > 0 {
 		var cancel context.CancelFunc
-		pctx, cancel = context.WithTimeout(ctx, p.opts.PollTimeout)
+		pctx, cancel = context.WithTimeout(ctx, p.pollTimeout)
 		defer cancel()
 	}
 	obs, err := p.op.Poll(pctx)
@@ -505,12 +520,35 @@ func (p *Poller[T]) ResumeToken() (string, error) {
 		return "", err
 	}
 	switch {
-	case len(p.opts.SealKey) > 0:
-		return t.Seal(p.opts.SealKey)
-	case p.opts.PlaintextSecrets:
+	case len(p.sealKey) > 0:
+		return t.Seal(p.sealKey)
+	case p.plaintextSecrets:
 		return t.EncodeWithSecrets()
 	}
 	return t.Encode()
+}
+
+// AppendToken appends t, encoded as ResumeToken encodes the poller's own
+// token (sealed with Options.SealKey, or with secrets in clear on
+// Options.PlaintextSecrets), to dst. An unsealed token is written without
+// allocating (Token.AppendEncode). A caller that saves the token after
+// every poll takes Token, compares its Digest with the one saved last, and
+// encodes only a token that changed.
+func (p *Poller[T]) AppendToken(dst []byte, t Token) ([]byte, error) {
+	var s string
+	var err error
+	switch {
+	case len(p.sealKey) > 0:
+		s, err = t.Seal(p.sealKey)
+	case p.plaintextSecrets:
+		s, err = t.EncodeWithSecrets()
+	default:
+		return t.AppendEncode(dst)
+	}
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, s...), nil
 }
 
 func (p *Poller[T]) label() string { return operationLabel(p.provider, p.name) }

@@ -62,11 +62,11 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (_ T, err error
 		}()
 	}
 	if wo.Learned != nil {
-		saved := p.opts.Learned
-		p.opts.Learned = *wo.Learned
-		defer func() { p.opts.Learned = saved }()
+		saved := p.watch.Learned
+		p.watch.Learned = *wo.Learned
+		defer func() { p.watch.Learned = saved }()
 	}
-	stallAfter := stallThreshold(&p.opts, wo.StallAfter)
+	stallAfter := stallThreshold(&p.watch, wo.StallAfter)
 	for !p.done {
 		if p.gaveUp != nil {
 			return zero, p.gaveUp
@@ -98,7 +98,7 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (_ T, err error
 				wo.OnProgress(p.progressOf(obs, p.clock.Now()))
 			}
 		}
-		if p.stall(ctx, stallAfter, &wo) && p.opts.GiveUpWhenStalled && !p.done {
+		if p.stall(ctx, stallAfter, &wo) && p.watch.GiveUpWhenStalled && !p.done {
 			return zero, p.waitError(ErrStalled)
 		}
 	}
