@@ -411,7 +411,10 @@ func (e *Engine) runClaim(ctx context.Context, t task) result {
 		op, err := e.resolveRecord(ctx, rec)
 		if err != nil {
 			r.rejected = append(r.rejected, rejection{key: rec.Key, err: err})
-			if errors.Is(err, poller.ErrInvalidToken) {
+			// A record sealed with a key this engine lacks (not given, or
+			// rotated out here but not everywhere) may be sound: release it
+			// for an engine holding the key, never fail it.
+			if errors.Is(err, poller.ErrInvalidToken) && !errors.Is(err, poller.ErrSealKeyUnavailable) {
 				bad := rec
 				bad.Status, bad.Detail = poller.StatusFailed, clip("fleet: token cannot be resumed: "+err.Error(), persist.MaxDetailLen)
 				_, _ = e.store.Put(ctx, bad)
@@ -431,7 +434,7 @@ func (e *Engine) runClaim(ctx context.Context, t task) result {
 func (e *Engine) resolveRecord(ctx context.Context, rec persist.Record) (Op, error) {
 	opts := &poller.Options{
 		Policy: e.opts.Policy, Clock: e.clock, Logger: e.log,
-		PollTimeout: e.opts.PollTimeout, SealKey: e.opts.SealKey,
+		PollTimeout: e.opts.PollTimeout, SealKey: e.opts.SealKey, SealKeys: e.opts.SealKeys,
 	}
 	op, err := e.resolve(ctx, rec.Token, opts)
 	if err != nil {
@@ -599,7 +602,19 @@ func (e *Engine) applyClaim(r result, now time.Time, hk *housekeeping) {
 		e.claimNow = true // more may be waiting
 	}
 	for _, rj := range r.rejected {
-		e.log.LogAttrs(ctx, slog.LevelWarn, "fleet: cannot resume operation", slog.String("key", rj.key), slog.String("error", rj.err.Error()))
+		switch {
+		case !errors.Is(rj.err, poller.ErrSealKeyUnavailable):
+			e.log.LogAttrs(ctx, slog.LevelWarn, "fleet: cannot resume operation", slog.String("key", rj.key), slog.String("error", rj.err.Error()))
+		case !e.keyless[rj.key]:
+			// Reclaimed every round until an engine with the key takes
+			// it: warn once per key, count every time.
+			e.keyless[rj.key] = true
+			e.log.LogAttrs(ctx, slog.LevelWarn, "fleet: operation released: sealed with a key this engine does not hold (set the current key, or keep the old one in SealKeys)",
+				slog.String("key", rj.key), slog.String("error", rj.err.Error()))
+		}
+		if errors.Is(rj.err, poller.ErrSealKeyUnavailable) {
+			e.counters.keyless++
+		}
 		e.counters.released++
 		e.events = append(e.events, Event{Kind: EventReleased, Key: rj.key, At: now, Err: rj.err})
 	}

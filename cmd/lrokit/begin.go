@@ -41,7 +41,18 @@ func (s *started) check() error {
 	if err := s.out.check(); err != nil {
 		return err
 	}
+	if err := s.au.checkHosts(); err != nil {
+		return err
+	}
 	return s.w.check()
+}
+
+// options are the poller options for the new token: the wait flags' and
+// --plaintext-secrets.
+func (s *started) options() poller.Options {
+	o := s.w.options()
+	o.PlaintextSecrets = s.au.plaintext
+	return o
 }
 
 // finish stores or prints a new token, then waits if --wait.
@@ -53,7 +64,7 @@ func (a *app) finish(ctx context.Context, s *started, token string) error {
 			return err
 		}
 		defer closeStore(st)
-		tok, _ := poller.DecodeToken(token, sealKey())
+		tok, _ := poller.DecodeToken(token, sealKey(), olderSealKeys()...)
 		rec := persist.Record{Key: s.out.key, Token: token, Labels: s.out.labelMap()}
 		if tok.Last != nil {
 			rec.Status, rec.Detail = tok.Last.Status, tok.Last.Detail
@@ -81,7 +92,7 @@ func (a *app) finish(ctx context.Context, s *started, token string) error {
 	if src.store == "" && src.file == "" {
 		src.token = token
 	}
-	p, err := a.resumer(&s.au, s.w.options())(ctx, token)
+	p, err := a.resumer(&s.au, s.options())(ctx, token)
 	if err != nil {
 		return err
 	}
@@ -218,10 +229,13 @@ func providerShort(p string) string {
 
 func (a *app) beginAzure(ctx context.Context, r *request, s *started, body []byte) (string, error) {
 	au := &s.au
-	u, _ := url.Parse(r.url)
-	pl, err := au.azurePipeline(u.Host)
+	pl, err := au.azurePipeline()
 	if err != nil {
 		return "", withCode(exitUsage, err)
+	}
+	ao, err := au.azureOptions(s.options())
+	if err != nil {
+		return "", err
 	}
 	req, err := runtime.NewRequest(ctx, strings.ToUpper(r.method), r.url)
 	if err != nil {
@@ -241,9 +255,8 @@ func (a *app) beginAzure(ctx context.Context, r *request, s *started, body []byt
 	if err != nil {
 		return "", withCode(exitPollError, fmt.Errorf("sending the initial request: %w", err))
 	}
-	p, err := azure.NewPoller[json.RawMessage](resp, pl, &azure.Options{
-		Options: s.w.options(), FinalStateVia: azure.FinalStateVia(r.finalStateVia), AllowedHosts: au.hosts,
-	})
+	ao.FinalStateVia = azure.FinalStateVia(r.finalStateVia)
+	p, err := azure.NewPoller[json.RawMessage](resp, pl, ao)
 	if err != nil {
 		return "", initialError(err)
 	}
@@ -270,7 +283,7 @@ func (a *app) beginREST(ctx context.Context, r *request, s *started, body []byte
 		return "", withCode(exitPollError, fmt.Errorf("sending the initial request: %w", redactURL(err)))
 	}
 	p, err := rest.NewPoller[json.RawMessage](resp, client, &rest.Options{
-		Options: s.w.options(), FinalStateVia: rest.FinalStateVia(r.finalStateVia), AllowedHosts: au.hosts,
+		Options: s.options(), FinalStateVia: rest.FinalStateVia(r.finalStateVia), AllowedHosts: au.hosts,
 	})
 	if err != nil {
 		return "", initialError(err)

@@ -51,7 +51,7 @@ func (a *app) statusCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			p, err := a.open(ctx, &src, &au, poller.Options{SealKey: sealKey()})
+			p, err := a.open(ctx, &src, &au, sealOptions())
 			if err != nil {
 				return err
 			}
@@ -111,9 +111,9 @@ func errJSON(err error) *errorJSON {
 		if msg == "" {
 			msg = oe.Error()
 		}
-		return &errorJSON{Code: oe.Code, Message: msg}
+		return &errorJSON{Code: oe.Code, Message: oneLine(msg)}
 	}
-	return &errorJSON{Message: err.Error()}
+	return &errorJSON{Message: oneLine(err.Error())}
 }
 
 func (a *app) waitCmd() *cobra.Command {
@@ -163,7 +163,9 @@ func (w *waitFlags) register(cmd *cobra.Command) {
 
 // options are the poller options the flags ask for.
 func (w *waitFlags) options() poller.Options {
-	return poller.Options{SealKey: sealKey(), Policy: poller.Policy{Floor: w.floor, Cap: w.cap}}
+	o := sealOptions()
+	o.Policy = poller.Policy{Floor: w.floor, Cap: w.cap}
+	return o
 }
 
 func (w *waitFlags) check() error {
@@ -316,7 +318,7 @@ cannot cancel give exit 5 with a message saying so.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			p, err := a.open(ctx, &src, &au, poller.Options{SealKey: sealKey()})
+			p, err := a.open(ctx, &src, &au, sealOptions())
 			if err != nil {
 				return err
 			}
