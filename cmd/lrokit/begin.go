@@ -228,7 +228,7 @@ func providerShort(p string) string {
 }
 
 func (a *app) beginAzure(ctx context.Context, r *request, s *started, body []byte) (string, error) {
-	au := &s.au
+	au := a.withHooks(&s.au)
 	pl, err := au.azurePipeline()
 	if err != nil {
 		return "", withCode(exitUsage, err)

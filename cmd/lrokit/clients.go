@@ -28,8 +28,8 @@ import (
 	"github.com/lrokit/lrokit/gcp"
 	"github.com/lrokit/lrokit/internal/trust"
 	"github.com/lrokit/lrokit/poller"
-	"github.com/lrokit/lrokit/resume"
 	"github.com/lrokit/lrokit/rest"
+	"github.com/lrokit/lrokit/resume"
 )
 
 // auth holds the flags that decide how clients authenticate and which
@@ -48,7 +48,7 @@ type auth struct {
 	// cred replaces DefaultAzureCredential and transport the HTTP
 	// transport, in tests.
 	cred      azcore.TokenCredential
-	transport policy.Transporter
+	transport *http.Client
 }
 
 // cloudEnv names the environment variable --cloud defaults to.
@@ -144,7 +144,7 @@ func (a *auth) azurePipeline() (runtime.Pipeline, error) {
 	}
 	return runtime.NewPipeline("lrokit", version, runtime.PipelineOptions{PerRetry: perCall}, &policy.ClientOptions{
 		Retry:     policy.RetryOptions{MaxRetries: 2},
-		Transport: a.transport,
+		Transport: transporter(a.transport),
 		Logging: policy.LogOptions{
 			// Query strings can carry SAS signatures: never log them.
 			AllowedQueryParams: []string{"api-version"},
@@ -208,19 +208,19 @@ func (a *auth) awsConfig(ctx context.Context, region string) (awssdk.Config, err
 		// fakes) route requests by the SigV4 scope but check no secret.
 		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("LROKITNOAUTH", "no-auth", "")))
 	}
-	if a.transport != nil {
-		if c, ok := a.transport.(*http.Client); ok {
-			opts = append(opts, awsconfig.WithHTTPClient(c))
-		}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err == nil && a.transport != nil {
+		// Set after loading: WithHTTPClient conflicts with AWS_CA_BUNDLE.
+		cfg.HTTPClient = a.transport
 	}
-	return awsconfig.LoadDefaultConfig(ctx, opts...)
+	return cfg, err
 }
 
 // clients builds resume.Clients for the provider a token names, and only
 // it, with the caller's anchors: nothing here reads trust from the token.
 func (a *auth) clients(ctx context.Context, token string, popts poller.Options) (resume.Clients, error) {
 	popts.PlaintextSecrets = popts.PlaintextSecrets || a.plaintext
-	c := resume.Clients{Options: popts, RESTOptions: &rest.Options{AllowedHosts: a.hosts}}
+	c := resume.Clients{Options: popts, HTTP: a.transport, RESTOptions: &rest.Options{AllowedHosts: a.hosts}}
 	if err := a.checkHosts(); err != nil {
 		return c, err
 	}
@@ -288,4 +288,12 @@ func isLoopback(endpoint string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// transporter is c as an azcore transport; nil keeps azcore's default.
+func transporter(c *http.Client) policy.Transporter {
+	if c == nil {
+		return nil
+	}
+	return c
 }

@@ -26,6 +26,7 @@ func (a *app) fleetCmd() *cobra.Command {
 // resolver adapts resume.Any to the fleet engine, with clients built from
 // the auth flags for each token's provider.
 func (a *app) resolver(au *auth) fleet.Resolver {
+	au = a.withHooks(au)
 	return func(ctx context.Context, token string, opts *poller.Options) (fleet.Op, error) {
 		c, err := au.clients(ctx, token, *opts)
 		if err != nil {

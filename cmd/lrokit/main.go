@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"regexp"
 	"strings"
 	"syscall"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/spf13/cobra"
 
 	"github.com/lrokit/lrokit/internal/trust"
@@ -92,6 +94,23 @@ type app struct {
 	// clock is the pollers' clock; nil means the real one. Tests run the
 	// demo in virtual time.
 	clock poller.Clock
+	// azureCred and transport replace DefaultAzureCredential and the HTTP
+	// transport of the clients built for tokens; nil means the real ones.
+	// Tests point them at fakes.
+	azureCred azcore.TokenCredential
+	transport *http.Client
+}
+
+// withHooks returns au with the app's test hooks.
+func (a *app) withHooks(au *auth) *auth {
+	c := *au
+	if a.azureCred != nil {
+		c.cred = a.azureCred
+	}
+	if a.transport != nil {
+		c.transport = a.transport
+	}
+	return &c
 }
 
 func main() {

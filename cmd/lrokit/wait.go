@@ -21,6 +21,7 @@ type opener func(ctx context.Context, token string) (*resume.Poller, error)
 // resumer returns the opener for the given auth flags.
 func (a *app) resumer(au *auth, popts poller.Options) opener {
 	popts.Clock = a.clock
+	au = a.withHooks(au)
 	return func(ctx context.Context, token string) (*resume.Poller, error) {
 		c, err := au.clients(ctx, token, popts)
 		if err != nil {
