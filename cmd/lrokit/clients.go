@@ -260,10 +260,15 @@ func (a *auth) clients(ctx context.Context, token string, popts poller.Options) 
 			c.Compute = svc
 		}
 	case aws.Provider:
-		c.AWSOptions = &aws.Options{BaseEndpoint: a.awsEndpoint}
 		cfg, err := a.awsConfig(ctx, jsonField(tok.State, "region"))
 		if err != nil {
 			return c, err
+		}
+		// An anchor, not an override: the token's endpoint must be this
+		// one (or AWS's own), so a tampered token is refused, not
+		// silently redirected.
+		if a.awsEndpoint != "" {
+			cfg.BaseEndpoint = awssdk.String(a.awsEndpoint)
 		}
 		c.AWS = &cfg
 	}
