@@ -89,6 +89,14 @@ func commands(t *testing.T, token string, flags ...string) map[string][]string {
 // and marks the record failed once instead.
 func checkRefused(t *testing.T, name string, r result, f *foreign.Server, host, flag string) {
 	t.Helper()
+	checkRefusedSince(t, name, r, f, 0, 0, host, flag)
+}
+
+// checkRefusedSince is checkRefused on a foreign server shared between
+// cases: only requests after count (credentialed after cred) are this
+// case's.
+func checkRefusedSince(t *testing.T, name string, r result, f *foreign.Server, count, cred int, host, flag string) {
+	t.Helper()
 	if name == "fleet run" {
 		assert.Equal(t, exitOK, r.code, r.stderr)
 		assert.Contains(t, r.stderr, "cannot resume")
@@ -101,8 +109,8 @@ func checkRefused(t *testing.T, name string, r result, f *foreign.Server, host, 
 		assert.Contains(t, strings.ToLower(r.stderr), host, "the refusal names the host")
 		assert.Contains(t, r.stderr, flag, "the refusal names the flag")
 	}
-	assert.Zero(t, f.Credentialed(), "credentials reached the foreign server: %+v", f.Requests())
-	assert.Zero(t, f.Count(), "requests reached the foreign server: %+v", f.Requests())
+	assert.Equal(t, cred, f.Credentialed(), "credentials reached the foreign server: %+v", f.Requests()[count:])
+	assert.Equal(t, count, f.Count(), "requests reached the foreign server: %+v", f.Requests()[count:])
 }
 
 func TestTamperAzureCLI(t *testing.T) {
@@ -129,18 +137,18 @@ func TestTamperAzureCLI(t *testing.T) {
 	for rname, rw := range rewrites {
 		for name, args := range commands(t, retarget(t, token, rw.to), "--allow-host", lu.Host) {
 			t.Run(rname+"/"+name, func(t *testing.T) {
-				before := f.Count()
+				count, cred := f.Count(), f.Credentialed()
 				r := hooked(t, f, []string{lu.Host}, args...)
-				checkRefused(t, name, r, f, rw.host, "--allow-host")
-				assert.Equal(t, before, f.Count())
+				checkRefusedSince(t, name, r, f, count, cred, rw.host, "--allow-host")
 			})
 		}
 	}
 	t.Run("a redirect to a foreign host", func(t *testing.T) {
 		legit.Handle(http.MethodGet, armfake.StatusPath, armfake.Response{Status: http.StatusFound}.WithHeader("Location", "https://attacker.example/steal"))
+		cred := f.Credentialed()
 		r := hooked(t, f, []string{lu.Host}, "status", "--token", token, "--allow-host", lu.Host)
 		assert.NotEqual(t, exitOK, r.code)
-		assert.Zero(t, f.Credentialed(), "credentials followed the redirect: %+v", f.Requests())
+		assert.Equal(t, cred, f.Credentialed(), "credentials followed the redirect: %+v", f.Requests())
 	})
 }
 
