@@ -121,6 +121,11 @@ type Options struct {
 	// SealKey, when set, is the key tokens are sealed with (see
 	// poller.Token.Seal); Add checks tokens with it.
 	SealKey []byte
+	// SealKeys are older keys still accepted (rotation). A record sealed
+	// with a key the engine does not hold is released for another engine
+	// and reported (EventReleased, a warning, Stats.Keyless), never marked
+	// failed: the right key can still finish it.
+	SealKeys [][]byte
 	// OverdueAfter is how late an operation's poll may be before it counts
 	// as overdue in Stats and metrics. Default 1 min.
 	OverdueAfter time.Duration
@@ -230,6 +235,9 @@ type Engine struct {
 	priors   *priors
 	sig      *signals
 	counters counters
+	// keyless holds the keys of records already reported as sealed with
+	// a key this engine does not hold.
+	keyless  map[string]bool
 	claimNow bool
 	events   []Event
 }
@@ -255,11 +263,12 @@ func New(store persist.Store, resolve Resolver, opts *Options) (*Engine, error) 
 	}
 	e := &Engine{
 		store: s, resolve: resolve, opts: o, clock: o.Clock, log: o.Logger,
-		kick:   make(chan struct{}, 1),
-		ops:    map[string]*entry{},
-		hosts:  map[string]*host{},
-		priors: newPriors(o.Priors),
-		sig:    newSignals(o.Signals),
+		kick:    make(chan struct{}, 1),
+		ops:     map[string]*entry{},
+		keyless: map[string]bool{},
+		hosts:   map[string]*host{},
+		priors:  newPriors(o.Priors),
+		sig:     newSignals(o.Signals),
 	}
 	m, err := newMetrics(o.MeterProvider, e)
 	if err != nil {
@@ -282,7 +291,7 @@ func (e *Engine) Owner() string { return e.opts.Owner }
 // Add stores a new operation under key, for this engine (which claims it at
 // its next scheduling round) or any engine on the same store. See Add.
 func (e *Engine) Add(ctx context.Context, key, token string, labels map[string]string) (persist.Record, error) {
-	r, err := add(ctx, e.store, key, token, labels, e.opts.SealKey)
+	r, err := add(ctx, e.store, key, token, labels, e.opts.SealKey, e.opts.SealKeys...)
 	if err == nil {
 		e.mu.Lock()
 		e.claimNow = true
@@ -297,16 +306,16 @@ func (e *Engine) Add(ctx context.Context, key, token string, labels map[string]s
 // request) and labels. It fails with persist.ErrConflict when key exists,
 // ErrReservedKey for keys under ReservedPrefix, and an error wrapping
 // poller.ErrInvalidToken when token cannot be decoded (with sealKey when
-// tokens are sealed).
-func Add(ctx context.Context, s persist.Store, key, token string, labels map[string]string, sealKey []byte) (persist.Record, error) {
-	return add(ctx, s, key, token, labels, sealKey)
+// tokens are sealed; older keys are accepted for rotation).
+func Add(ctx context.Context, s persist.Store, key, token string, labels map[string]string, sealKey []byte, older ...[]byte) (persist.Record, error) {
+	return add(ctx, s, key, token, labels, sealKey, older...)
 }
 
-func add(ctx context.Context, s persist.Store, key, token string, labels map[string]string, sealKey []byte) (persist.Record, error) {
+func add(ctx context.Context, s persist.Store, key, token string, labels map[string]string, sealKey []byte, older ...[]byte) (persist.Record, error) {
 	if strings.HasPrefix(key, ReservedPrefix) {
 		return persist.Record{}, fmt.Errorf("fleet: add %q: %w", key, ErrReservedKey)
 	}
-	tok, err := poller.DecodeToken(token, sealKey)
+	tok, err := poller.DecodeToken(token, sealKey, older...)
 	if err != nil {
 		return persist.Record{}, fmt.Errorf("fleet: add %q: %w", key, err)
 	}

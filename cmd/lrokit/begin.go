@@ -35,7 +35,18 @@ func (s *started) check() error {
 	if err := s.out.check(); err != nil {
 		return err
 	}
+	if err := s.au.checkHosts(); err != nil {
+		return err
+	}
 	return s.w.check()
+}
+
+// options are the poller options for the new token: the wait flags' and
+// --plaintext-secrets.
+func (s *started) options(ctx context.Context) poller.Options {
+	o := s.w.options(ctx)
+	o.PlaintextSecrets = s.au.plaintext
+	return o
 }
 
 // finish stores or prints a new token, then waits if --wait.
@@ -47,7 +58,7 @@ func (a *app) finish(ctx context.Context, s *started, token string) error {
 			return err
 		}
 		defer closeStore(st)
-		tok, _ := poller.DecodeToken(token, sealKey())
+		tok, _ := poller.DecodeToken(token, sealKey(), olderSealKeys()...)
 		rec := persist.Record{Key: s.out.key, Token: token, Labels: s.out.labelMap()}
 		if tok.Last != nil {
 			rec.Status, rec.Detail = tok.Last.Status, tok.Last.Detail
@@ -79,7 +90,7 @@ func (a *app) printOrWait(ctx context.Context, s *started, token string) error {
 	if src.store == "" && src.file == "" {
 		src.token = token
 	}
-	p, err := a.resumer(&s.au, s.w.options(ctx))(ctx, token)
+	p, err := a.resumer(&s.au, s.options(ctx))(ctx, token)
 	if err != nil {
 		return err
 	}

@@ -129,6 +129,10 @@ func (f *demoFakes) clients(ctx context.Context, popts poller.Options) resume.Cl
 		},
 		AWS:     &cfg,
 		Options: popts,
+		// The fakes are the caller's own endpoints: name them, as a real
+		// caller names its data-plane hosts.
+		AllowedHosts: []string{strings.TrimPrefix(f.arm.URL(), "http://"), f.arm.URL()},
+		GCPOptions:   &gcp.Options{Endpoint: f.gop.Addr()},
 	}
 }
 

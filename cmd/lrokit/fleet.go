@@ -30,6 +30,7 @@ func (a *app) fleetCmd() *cobra.Command {
 // resolver adapts resume.Any to the fleet engine, with clients built from
 // the auth flags for each token's provider.
 func (a *app) resolver(au *auth) fleet.Resolver {
+	au = a.withHooks(au)
 	return func(ctx context.Context, token string, opts *poller.Options) (fleet.Op, error) {
 		c, err := au.clients(ctx, token, *opts)
 		if err != nil {
@@ -84,9 +85,9 @@ Each operation's end is printed on stdout as one JSON line.`,
 			}
 			var mu sync.Mutex
 			eng, err := fleet.New(st, a.resolver(&au), &fleet.Options{
-				Owner: owner, Workers: workers, ExitWhenDone: untilDone, SealKey: sealKey(), Clock: a.clock,
+				Owner: owner, Workers: workers, ExitWhenDone: untilDone, SealKey: sealKey(), SealKeys: olderSealKeys(), Clock: a.clock,
 				Policy:         w.options(ctx).Policy,
-				Logger:         slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})),
+				Logger:         slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr})),
 				TracerProvider: withTelemetry(ctx, poller.Options{}).TracerProvider,
 				OnEvent: func(ev fleet.Event) {
 					if ev.Kind != fleet.EventDone {
@@ -209,7 +210,7 @@ func (a *app) fleetAddCmd() *cobra.Command {
 				return err
 			}
 			defer closeStore(st)
-			if _, err := fleet.Add(ctx, st, key, strings.TrimSpace(tok), out.labelMap(), sealKey()); err != nil {
+			if _, err := fleet.Add(ctx, st, key, strings.TrimSpace(tok), out.labelMap(), sealKey(), olderSealKeys()...); err != nil {
 				if errors.Is(err, persist.ErrConflict) {
 					return usageErr("key %q is already in the store", key)
 				}
@@ -278,4 +279,20 @@ func (a *app) fleetLsCmd() *cobra.Command {
 	f.StringVar(&prefix, "prefix", "", "only keys with this prefix")
 	f.StringVar(&status, "status", "", "only operations with this status")
 	return cmd
+}
+
+// redactAttr hides capability URLs in log lines (query values other than
+// api-version, user info).
+func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); strings.Contains(s, "://") {
+			a.Value = slog.StringValue(redactText(s))
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			a.Value = slog.StringValue(redactText(err.Error()))
+		}
+	}
+	return a
 }

@@ -23,6 +23,7 @@ type opener func(ctx context.Context, token string) (*resume.Poller, error)
 // resumer returns the opener for the given auth flags.
 func (a *app) resumer(au *auth, popts poller.Options) opener {
 	popts.Clock = a.clock
+	au = a.withHooks(au)
 	return func(ctx context.Context, token string) (*resume.Poller, error) {
 		o := withTelemetry(ctx, popts)
 		o.TraceOrigin = popts.TraceOrigin // a resumed wait links to the token's origin only
@@ -58,7 +59,7 @@ func (a *app) statusCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			p, err := a.open(ctx, &src, &au, poller.Options{SealKey: sealKey()})
+			p, err := a.open(ctx, &src, &au, sealOptions())
 			var ee *exitError
 			if errors.As(err, &ee) && ee.code == exitMayExist {
 				// An intent: say what is known, as the line a token gets.
@@ -140,9 +141,9 @@ func errJSON(err error) *errorJSON {
 		if msg == "" {
 			msg = oe.Error()
 		}
-		return &errorJSON{Code: oe.Code, Message: msg}
+		return &errorJSON{Code: oe.Code, Message: oneLine(msg)}
 	}
-	return &errorJSON{Message: err.Error()}
+	return &errorJSON{Message: oneLine(err.Error())}
 }
 
 func (a *app) waitCmd() *cobra.Command {
@@ -208,11 +209,13 @@ func (w *waitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
 }
 
-// options are the poller options the flags ask for, with the command's
-// telemetry (telemetry.go).
+// options are the poller options the flags ask for, with the seal keys
+// and the command's telemetry (telemetry.go).
 func (w *waitFlags) options(ctx context.Context) poller.Options {
 	budget, _ := parseRetryBudget(w.retryBudget) // checked by check
-	return withTelemetry(ctx, poller.Options{SealKey: sealKey(), Policy: poller.Policy{Floor: w.floor, Cap: w.cap, RetryBudget: budget}})
+	o := sealOptions()
+	o.Policy = poller.Policy{Floor: w.floor, Cap: w.cap, RetryBudget: budget}
+	return withTelemetry(ctx, o)
 }
 
 func (w *waitFlags) check() error {
@@ -433,7 +436,7 @@ cannot cancel give exit 5 with a message saying so.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			p, err := a.open(ctx, &src, &au, poller.Options{SealKey: sealKey()})
+			p, err := a.open(ctx, &src, &au, sealOptions())
 			if err != nil {
 				return err
 			}
