@@ -77,6 +77,28 @@ func Binary(log io.Writer) (string, error) {
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return "", fmt.Errorf("devtest: %w", err)
 	}
+	// One builder at a time (go test runs packages in parallel); the others
+	// wait for its binary. A lock older than the longest build is stale.
+	lock := bin + ".lock"
+	for {
+		f, err := os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err == nil {
+			f.Close()
+			defer os.Remove(lock)
+			break
+		}
+		if _, err := os.Stat(bin); err == nil {
+			return bin, nil
+		}
+		if st, err := os.Stat(lock); err == nil && time.Since(st.ModTime()) > 45*time.Minute {
+			os.Remove(lock)
+			continue
+		}
+		time.Sleep(time.Second)
+	}
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
 	tmp := fmt.Sprintf("%s.tmp%d", bin, os.Getpid())
 	fmt.Fprintf(log, "devtest: building the Temporal test server with %s (once; cached as %s)\n", Toolchain, bin)
 	start := time.Now()
@@ -89,7 +111,6 @@ func Binary(log io.Writer) (string, error) {
 		return "", fmt.Errorf("devtest: building the server: %w", err)
 	}
 	fmt.Fprintf(log, "devtest: built in %s\n", time.Since(start).Round(time.Second))
-	// Concurrent builders race to the same name with identical content.
 	if err := os.Rename(tmp, bin); err != nil {
 		return "", fmt.Errorf("devtest: %w", err)
 	}
