@@ -131,10 +131,14 @@ func activityFailure(err error, last Outcome) error {
 func cancelOperation(ctx workflow.Context, in WaitInput, last PollResult, runs int) (Outcome, error) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	actx := workflow.WithActivityOptions(dctx, activityOptions(in))
+	// A cancel request that keeps failing must not hold the workflow forever.
+	co := activityOptions(in)
+	co.RetryPolicy.MaximumAttempts = 5
+	cctx := workflow.WithActivityOptions(dctx, co)
 	out := last.outcome(runs)
 	out.CancelRequested = true
 	var cr CancelResult
-	if err := workflow.ExecuteActivity(actx, CancelActivityName, PollInput{Token: last.Token}).Get(dctx, &cr); err != nil {
+	if err := workflow.ExecuteActivity(cctx, CancelActivityName, PollInput{Token: last.Token}).Get(dctx, &cr); err != nil {
 		out.Message = fmt.Sprintf("cancel request failed: %v", err)
 		return Outcome{}, temporal.NewCanceledError(out)
 	}
