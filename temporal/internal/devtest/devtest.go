@@ -104,7 +104,7 @@ func Binary(log io.Writer) (string, error) {
 	start := time.Now()
 	cmd := exec.Command("go", "build", "-o", tmp, ".")
 	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN="+Toolchain, "GOWORK=off", "GOFLAGS=-buildvcs=false", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN="+Toolchain, "GOWORK=off", "GOFLAGS=-buildvcs=false")
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
 		os.Remove(tmp)
