@@ -116,7 +116,11 @@ func (a *Activities) Cancel(ctx context.Context, in PollInput) (CancelResult, er
 	}
 	switch err := p.Cancel(ctx); {
 	case err == nil:
-		return CancelResult{Supported: true}, nil
+		tok, err := p.ResumeToken()
+		if err != nil {
+			return CancelResult{}, fmt.Errorf("encoding the resume token: %w", err)
+		}
+		return CancelResult{Supported: true, Token: tok}, nil
 	case errors.Is(err, poller.ErrCancelNotSupported):
 		return CancelResult{Supported: false}, nil
 	case poller.IsTransient(err):

@@ -104,6 +104,7 @@ type restOps struct {
 
 	mu       sync.Mutex
 	duration map[string]time.Duration // per id, set before the PUT
+	polls    map[string]int           // or: the status poll that first answers done
 	fail     map[string]bool
 	started  map[string]time.Time
 	canceled map[string]bool
@@ -133,7 +134,7 @@ func (s *restOps) holdPoll(id string, n int) <-chan struct{} {
 
 func newRESTOps(t testing.TB) *restOps {
 	s := &restOps{
-		duration: map[string]time.Duration{}, fail: map[string]bool{}, started: map[string]time.Time{},
+		duration: map[string]time.Duration{}, polls: map[string]int{}, fail: map[string]bool{}, started: map[string]time.Time{},
 		canceled: map[string]bool{}, puts: map[string]int{}, gets: map[string][]time.Time{},
 		deletes: map[string]int{}, doneSeen: map[string]time.Time{}, throttle: map[string]map[int]bool{},
 	}
@@ -147,6 +148,14 @@ func (s *restOps) add(id string, d time.Duration, fail bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.duration[id], s.fail[id] = d, fail
+}
+
+// addPolls scripts operation id to be done at its n-th status poll, however
+// long the polls take on a busy machine.
+func (s *restOps) addPolls(id string, n int, fail bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.polls[id], s.fail[id] = n, fail
 }
 
 func (s *restOps) serve(w http.ResponseWriter, r *http.Request) {
@@ -206,7 +215,9 @@ func (s *restOps) status(id string, now time.Time) string {
 	switch {
 	case s.canceled[id]:
 		return "Canceled"
-	case now.Sub(s.started[id]) < s.duration[id]:
+	case s.polls[id] > 0 && len(s.gets[id]) < s.polls[id]:
+		return "Running"
+	case s.polls[id] == 0 && now.Sub(s.started[id]) < s.duration[id]:
 		return "Running"
 	case s.fail[id]:
 		return "Failed"

@@ -42,7 +42,7 @@ func TestPollQueueRateHoldsAcrossWorkers(t *testing.T) {
 	var runs []string
 	for i := range ops {
 		id := fmt.Sprintf("rl%d", i)
-		srv.add(id, 2*time.Second, false)
+		srv.addPolls(id, 3, false)
 		run, err := lrotemporal.Start(ctx, c, srv.begin(t, id), &lrotemporal.StartOptions{
 			TaskQueue: queue, Input: lrotemporal.WaitInput{PollQueue: pollQueue},
 		})

@@ -22,7 +22,7 @@ import (
 // request, and no poll before the token's next-poll time.
 func TestTokenFromACLIBeginResumesIntoAWorkflow(t *testing.T) {
 	ops := newRESTOps(t)
-	ops.add("cli", 3*time.Second, false)
+	ops.addPolls("cli", 3, false)
 	// `lrokit rest begin` then `lrokit status`: the CLI's poller has a 2 s
 	// floor, so the token says "not before 2 s from now".
 	req, _ := http.NewRequest(http.MethodPut, ops.srv.URL+"/r/cli", strings.NewReader(`{}`))
@@ -79,7 +79,7 @@ func TestTokenFromACLIBeginResumesIntoAWorkflow(t *testing.T) {
 func TestWorkerStoppedMidPollHandsOverToAnother(t *testing.T) {
 	const floor = 500 * time.Millisecond
 	ops := newRESTOps(t)
-	ops.add("h", 3*time.Second, false)
+	ops.addPolls("h", 5, false)
 	token := ops.begin(t, "h")
 	held := ops.holdPoll("h", 2)
 	clients := ops.clients()
@@ -132,7 +132,7 @@ func TestWorkerStoppedMidPollHandsOverToAnother(t *testing.T) {
 // ContinueAsNew keeps each run's history bounded however long the wait.
 func TestLongWaitContinuesAsNew(t *testing.T) {
 	ops := newRESTOps(t)
-	ops.add("long", 4*time.Second, false)
+	ops.addPolls("long", 12, false)
 	token := ops.begin(t, "long")
 	clients := ops.clients()
 	clients.Options.Policy = poller.Policy{Floor: 100 * time.Millisecond, Cap: 100 * time.Millisecond, Jitter: -1}
@@ -140,11 +140,12 @@ func TestLongWaitContinuesAsNew(t *testing.T) {
 	queue := queueName(t)
 	startWorker(t, c, queue, clients, worker.Options{})
 	ctx := ctxFor(t, time.Minute)
-	const perRun = 5
+	const perRun = 3
 	run, err := lrotemporal.Start(ctx, c, token, &lrotemporal.StartOptions{TaskQueue: queue, Input: lrotemporal.WaitInput{PollsPerRun: perRun}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	firstRun := run.GetRunID() // Get follows the chain and moves the run's id
 	out, err := lrotemporal.Result(ctx, run)
 	if err != nil || out.Status != poller.StatusSucceeded {
 		t.Fatalf("outcome %+v, err %v", out, err)
@@ -152,7 +153,7 @@ func TestLongWaitContinuesAsNew(t *testing.T) {
 	if min := out.Polls/perRun - 1; out.Runs < min || out.Runs < 3 {
 		t.Errorf("%d polls in %d runs, want at least %d runs", out.Polls, out.Runs, max(min, 3))
 	}
-	events, last := history(t, c, run.GetID(), run.GetRunID())
+	events, last := history(t, c, run.GetID(), firstRun)
 	if last != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW {
 		t.Errorf("the first run ended with %s, want ContinuedAsNew", last)
 	}
@@ -181,7 +182,7 @@ func history(t testing.TB, c client.Client, id, runID string) (events int, last 
 // it succeeded, waits on the same workflow.
 func TestStartingTwiceIsANoOp(t *testing.T) {
 	ops := newRESTOps(t)
-	ops.add("twice", 500*time.Millisecond, false)
+	ops.addPolls("twice", 2, false)
 	token := ops.begin(t, "twice")
 	c := dial(t)
 	queue := queueName(t)
@@ -227,7 +228,7 @@ func TestStartingTwiceIsANoOp(t *testing.T) {
 // Retry-After.
 func TestThrottledPollIsRetriedInsideTheActivity(t *testing.T) {
 	ops := newRESTOps(t)
-	ops.add("429", 1500*time.Millisecond, false)
+	ops.addPolls("429", 5, false)
 	ops.throttle["429"] = map[int]bool{2: true, 3: true}
 	token := ops.begin(t, "429")
 	c := dial(t)

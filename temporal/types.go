@@ -131,6 +131,9 @@ type CancelResult struct {
 	Supported bool `json:"supported"`
 	// Error is why a supported cancellation request failed, if it did.
 	Error string `json:"error,omitempty"`
+	// Token continues from the request: an adapter may record it (AWS
+	// reports the rollback that follows as a cancellation).
+	Token string `json:"token,omitempty"`
 }
 
 func (in WaitInput) withDefaults() WaitInput {

@@ -93,9 +93,9 @@ func beginREST(t *testing.T, end ending) begun {
 	ops := newRESTOps(t)
 	switch end {
 	case succeeds:
-		ops.add("svc1", 300*time.Millisecond, false)
+		ops.addPolls("svc1", 3, false)
 	case fails:
-		ops.add("svc1", 300*time.Millisecond, true)
+		ops.addPolls("svc1", 2, true)
 	case runsOn:
 		ops.add("svc1", time.Hour, false)
 	}
@@ -237,7 +237,7 @@ func TestWaitOperationSucceedsOnEveryProvider(t *testing.T) {
 }
 
 func TestWaitOperationReportsFailureWithLastState(t *testing.T) {
-	want := map[string]string{"azure": "OverconstrainedAllocationRequest", "rest": "QuotaExceeded", "gcp": "ResourceExhausted", "aws": "ROLLBACK_COMPLETE"}
+	want := map[string]string{"azure": "OverconstrainedAllocationRequest", "rest": "QuotaExceeded", "gcp": "RESOURCE_EXHAUSTED", "aws": "ROLLBACK_COMPLETE"}
 	for _, pc := range providers {
 		t.Run(pc.name, func(t *testing.T) {
 			op := pc.begin(t, fails)

@@ -150,6 +150,9 @@ func cancelOperation(ctx workflow.Context, in WaitInput, last PollResult, runs i
 		}
 		return Outcome{}, temporal.NewCanceledError(out)
 	}
+	if cr.Token != "" {
+		last.Token = cr.Token
+	}
 	deadline := workflow.Now(dctx).Add(in.CancelWait)
 	for !last.Status.Terminal() && workflow.Now(dctx).Before(deadline) {
 		next := last.Next
