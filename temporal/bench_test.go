@@ -201,6 +201,9 @@ func benchFleet(t *testing.T, w benchWorkload) benchResult {
 	}
 	engine, err := fleet.New(store, resolve, &fleet.Options{
 		ClaimInterval: 500 * time.Millisecond,
+		// The fleet's default (10 req/s per host) is a politeness choice
+		// the Temporal run does not make: compare schedules, not limits.
+		Limits: fleet.HostLimits{Rate: 10000},
 		OnEvent: func(ev fleet.Event) {
 			if ev.Kind == fleet.EventDone {
 				mu.Lock()
