@@ -146,11 +146,11 @@ func benchTemporal(t *testing.T, w benchWorkload) benchResult {
 		seen := ops.doneSeen[opID]
 		ops.mu.Unlock()
 		r.lags = append(r.lags, seen.Sub(done))
-		d, err := c.DescribeWorkflowExecution(ctx, id, "")
+		d, err := c.DescribeWorkflow(ctx, id, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.e2e = append(r.e2e, d.GetWorkflowExecutionInfo().GetCloseTime().AsTime().Sub(done))
+		r.e2e = append(r.e2e, d.RawResponse.GetWorkflowExecutionInfo().GetCloseTime().AsTime().Sub(done))
 	}
 	// Temporal Cloud bills actions: a workflow start, each activity
 	// attempt, each timer, each continue-as-new (heartbeats are throttled).
