@@ -123,7 +123,9 @@ func cacheDir() (string, error) {
 	}
 	d, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("devtest: %w", err)
+		// No HOME (a bare CI environment): the temporary directory lasts
+		// as long as the machine.
+		d = os.TempDir()
 	}
 	return filepath.Join(d, "lrokit"), nil
 }
