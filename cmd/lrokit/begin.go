@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lrokit/lrokit/internal/trust"
 	"github.com/lrokit/lrokit/persist"
 	"github.com/lrokit/lrokit/poller"
 )
@@ -224,6 +225,11 @@ nothing first: a crash there can leave an operation no token names.
 			}
 			if err := s.check(); err != nil {
 				return err
+			}
+			// A URL whose query is a credential (a SAS, a function key)
+			// could not go into the token: refuse before anything is sent.
+			if u, _ := url.Parse(r.url); trust.IsCapability(u) && len(sealKey()) == 0 && !s.au.plaintext {
+				return usageErr("--url carries a credential in its query string: set %s so the token keeps it encrypted, or give --plaintext-secrets to store it in clear; nothing was sent", sealKeyEnv)
 			}
 			body, err := r.bodyBytes()
 			if err != nil {

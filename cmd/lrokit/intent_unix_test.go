@@ -124,7 +124,7 @@ func TestWaitThatCannotSaveItsTokenExits6AfterTheWait(t *testing.T) {
 func TestARerunOfAPOSTWithoutAKeyStopsAndSaysWhatToCheck(t *testing.T) {
 	fake := newOpsFake(t)
 	store := t.TempDir()
-	args := append([]string{"rest", "begin", "--method", "POST", "--url", fake.srv.URL + "/things/vm1/restart?sig=SECRET", "--store", store, "--key", "ops/restart"}, fast...)
+	args := append([]string{"rest", "begin", "--method", "POST", "--url", fake.srv.URL + "/things/vm1/restart?sig=SECRET", "--store", store, "--key", "ops/restart", "--plaintext-secrets"}, fast...)
 	require.True(t, killBegin(t, args, hookResponseReceived, 0))
 	ops, _ := fake.counts("vm1")
 	require.Len(t, ops, 1)
@@ -188,7 +188,7 @@ func TestARerunOfAPUTThatConflictsAdoptsTheRunningOperation(t *testing.T) {
 }
 
 func TestBeginDeletingAGoneResourceOnARerunHasFinished(t *testing.T) {
-	srv := armfake.New()
+	srv := newFake()
 	defer srv.Close()
 	srv.Handle(http.MethodDelete, resourcePath, armfake.Error(http.StatusNotFound, "ResourceNotFound", "gone"))
 	tokenFile := filepath.Join(t.TempDir(), "token")

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,7 +57,7 @@ func cli(t *testing.T, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, binary, withFakes(args)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -73,15 +75,48 @@ func inProcess(t *testing.T, clock poller.Clock, stdin string, args ...string) r
 	t.Helper()
 	var out, errb bytes.Buffer
 	a := &app{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, isTerminal: func() bool { return false }, clock: clock}
-	code := a.run(context.Background(), args)
+	code := a.run(context.Background(), withFakes(args))
 	return result{out.String(), errb.String(), code}
 }
 
 const resourcePath = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Test/things/t1"
 
+// fakes are the loopback servers the tests started: the hosts a test
+// trusts. Resuming an Azure or REST token trusts only the hosts the caller
+// names, so commands run with --no-auth against fakes get --allow-host for
+// each (see withFakes); the tamper tests name their hosts themselves.
+var fakes struct {
+	sync.Mutex
+	urls []string
+}
+
+// newFake starts an armfake server that withFakes trusts.
+func newFake() *armfake.Server {
+	srv := armfake.New()
+	fakes.Lock()
+	fakes.urls = append(fakes.urls, srv.URL())
+	fakes.Unlock()
+	return srv
+}
+
+// withFakes adds --allow-host for every fake to a command run with
+// --no-auth that names no host itself.
+func withFakes(args []string) []string {
+	if !slices.Contains(args, "--no-auth") || slices.Contains(args, "--allow-host") {
+		return args
+	}
+	fakes.Lock()
+	defer fakes.Unlock()
+	out := slices.Clone(args)
+	for _, u := range fakes.urls {
+		out = append(out, "--allow-host", u)
+	}
+	return out
+}
+
 // armLRO loads an Azure-AsyncOperation PUT whose status URL answers polls.
 func armLRO(polls ...armfake.Response) *armfake.Server {
-	srv := armfake.New()
+	srv := newFake()
 	srv.Load(armfake.LRO{Method: http.MethodPut, Path: resourcePath, Protocol: armfake.AsyncOperation,
 		Polls: polls, Final: []armfake.Response{armfake.Resource("t1", "Succeeded")}}.Scenario())
 	return srv
@@ -130,7 +165,7 @@ func TestWaitKilledMidPollContinuesWhereItWas(t *testing.T) {
 	assert.Empty(t, begin.stdout, "with --token-file nothing goes to stdout")
 
 	// First wait: killed with SIGKILL once it has saved a few polls.
-	cmd := exec.Command(binary, append([]string{"wait", "--token-file", tokenFile, "--progress", "plain"}, fast...)...)
+	cmd := exec.Command(binary, withFakes(append([]string{"wait", "--token-file", tokenFile, "--progress", "plain"}, fast...))...)
 	require.NoError(t, cmd.Start())
 	deadline := time.Now().Add(30 * time.Second)
 	var saved poller.Token
@@ -404,10 +439,18 @@ func TestMessagesNeverShowQueryStrings(t *testing.T) {
 	srv := armfake.New()
 	defer srv.Close()
 	srv.Handle(http.MethodPut, resourcePath, armfake.Error(http.StatusForbidden, "AuthorizationFailed", "no"))
-	r := inProcess(t, nil, "", "rest", "begin", "--method", "PUT", "--url", srv.URL()+resourcePath+"?sig=SECRET", "--no-auth")
+	r := inProcess(t, nil, "", "rest", "begin", "--method", "PUT", "--url", srv.URL()+resourcePath+"?sig=SECRET", "--no-auth", "--plaintext-secrets")
 	assert.Equal(t, exitFailed, r.code)
 	assert.Contains(t, r.stderr, "/subscriptions/s/resourceGroups/rg", "the message names the operation")
 	assert.NotContains(t, r.stderr, "SECRET")
+
+	// Without a seal key or the opt-in, a credential-bearing URL could not
+	// go into the token: begin refuses before sending anything.
+	r = inProcess(t, nil, "", "rest", "begin", "--method", "PUT", "--url", srv.URL()+resourcePath+"?sig=SECRET", "--no-auth")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "nothing was sent")
+	assert.NotContains(t, r.stderr, "SECRET")
+	assert.Equal(t, 1, srv.Count(http.MethodPut, resourcePath), "only the first begin reached the server")
 }
 
 func TestWaitOnATerminalShowsALiveLine(t *testing.T) {
@@ -417,7 +460,7 @@ func TestWaitOnATerminalShowsALiveLine(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	var out, errb bytes.Buffer
 	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, isTerminal: func() bool { return true }}
-	code := a.run(context.Background(), append([]string{"wait", "--token", strings.TrimSpace(r.stdout)}, fast...))
+	code := a.run(context.Background(), withFakes(append([]string{"wait", "--token", strings.TrimSpace(r.stdout)}, fast...)))
 	require.Equal(t, 0, code, errb.String())
 	assert.Contains(t, errb.String(), "azure Running (InProgress) 40%", "the bar's description")
 	assert.Contains(t, errb.String(), "\r", "redrawn in place")
