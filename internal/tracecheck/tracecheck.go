@@ -44,7 +44,7 @@ func (r *Recorder) Named(name string) tracetest.SpanStubs {
 func Attr(s tracetest.SpanStub, key string) (string, bool) {
 	for _, a := range s.Attributes {
 		if string(a.Key) == key {
-			return a.Value.Emit(), true
+			return a.Value.String(), true
 		}
 	}
 	return "", false
@@ -92,16 +92,16 @@ func Leaks(spans tracetest.SpanStubs, secrets ...string) []string {
 	for _, s := range spans {
 		check(s.Name, "status", s.Status.Description)
 		for _, a := range s.Attributes {
-			check(s.Name, string(a.Key), a.Value.Emit())
+			check(s.Name, string(a.Key), a.Value.String())
 		}
 		for _, e := range s.Events {
 			for _, a := range e.Attributes {
-				check(s.Name, e.Name+"."+string(a.Key), a.Value.Emit())
+				check(s.Name, e.Name+"."+string(a.Key), a.Value.String())
 			}
 		}
 		for _, l := range s.Links {
 			for _, a := range l.Attributes {
-				check(s.Name, "link."+string(a.Key), a.Value.Emit())
+				check(s.Name, "link."+string(a.Key), a.Value.String())
 			}
 		}
 	}
