@@ -33,6 +33,8 @@ type auth struct {
 	insecure bool
 	scope    string
 	hosts    []string
+	// send are the caller's headers and request log (headers.go).
+	send *sendOpts
 }
 
 func (a *auth) register(fs *pflag.FlagSet) {
@@ -57,7 +59,8 @@ func (a *auth) azurePipeline(host string) (runtime.Pipeline, error) {
 		}
 		perCall = append(perCall, runtime.NewBearerTokenPolicy(cred, []string{scope}, nil))
 	}
-	return runtime.NewPipeline("lrokit", version, runtime.PipelineOptions{PerRetry: perCall}, &policy.ClientOptions{
+	headers, logs := a.send.azurePolicies()
+	return runtime.NewPipeline("lrokit", version, runtime.PipelineOptions{PerCall: headers, PerRetry: append(perCall, logs...)}, &policy.ClientOptions{
 		Retry: policy.RetryOptions{MaxRetries: 2},
 		Logging: policy.LogOptions{
 			// Query strings can carry SAS signatures: never log them.
@@ -110,6 +113,9 @@ func (a *auth) awsConfig(ctx context.Context, region string) (awssdk.Config, err
 		// fakes) route requests by the SigV4 scope but check no secret.
 		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("LROKITNOAUTH", "no-auth", "")))
 	}
+	if a.send != nil && a.send.reqLog != nil {
+		opts = append(opts, awsconfig.WithHTTPClient(a.send.httpClient()))
+	}
 	return awsconfig.LoadDefaultConfig(ctx, opts...)
 }
 
@@ -131,6 +137,8 @@ func (a *auth) clients(ctx context.Context, token string, popts poller.Options) 
 			return c, err
 		}
 		c.Azure = &pl
+	case "rest":
+		c.HTTP = a.send.restClient(a.hosts)
 	case "gcp":
 		c.GCP = func(ctx context.Context, endpoint string) (*lroauto.OperationsClient, error) {
 			if err := a.trustGoogle(endpoint); err != nil {

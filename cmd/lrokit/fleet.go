@@ -47,6 +47,7 @@ func (a *app) fleetRunCmd() *cobra.Command {
 		au         auth
 		verbose    bool
 		w          waitFlags
+		hdr        headerFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run --store DSN",
@@ -65,6 +66,9 @@ Each operation's end is printed on stdout as one JSON line.`,
 				return usageErr("--store is required")
 			}
 			if _, err := parseRetryBudget(w.retryBudget); err != nil {
+				return err
+			}
+			if err := a.prepare(&au, &hdr); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -110,6 +114,7 @@ Each operation's end is printed on stdout as one JSON line.`,
 	f.DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
 	f.StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
 	au.register(f)
+	hdr.register(f)
 	return cmd
 }
 

@@ -50,12 +50,16 @@ func (a *app) open(ctx context.Context, src *tokenSource, au *auth, popts poller
 func (a *app) statusCmd() *cobra.Command {
 	var src tokenSource
 	var au auth
+	var hdr headerFlags
 	cmd := &cobra.Command{
 		Use:   "status TOKEN-SOURCE",
 		Short: "Poll once and print the state as one JSON line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := a.prepare(&au, &hdr); err != nil {
+				return err
+			}
 			p, err := a.open(ctx, &src, &au, poller.Options{SealKey: sealKey()})
 			var ee *exitError
 			if errors.As(err, &ee) && ee.code == exitMayExist {
@@ -81,6 +85,7 @@ func (a *app) statusCmd() *cobra.Command {
 	}
 	src.register(cmd.Flags())
 	au.register(cmd.Flags())
+	hdr.register(cmd.Flags())
 	return cmd
 }
 
@@ -146,6 +151,7 @@ func errJSON(err error) *errorJSON {
 func (a *app) waitCmd() *cobra.Command {
 	var src tokenSource
 	var au auth
+	var hdr headerFlags
 	var w waitFlags
 	cmd := &cobra.Command{
 		Use:   "wait TOKEN-SOURCE",
@@ -162,6 +168,9 @@ killed, interrupted or timed out continues where it was when run again.
 				return err
 			}
 			ctx := cmd.Context()
+			if err := a.prepare(&au, &hdr); err != nil {
+				return err
+			}
 			p, err := a.open(ctx, &src, &au, w.options())
 			if err != nil {
 				return err
@@ -171,6 +180,7 @@ killed, interrupted or timed out continues where it was when run again.
 	}
 	src.register(cmd.Flags())
 	au.register(cmd.Flags())
+	hdr.register(cmd.Flags())
 	w.register(cmd)
 	return cmd
 }
@@ -405,6 +415,7 @@ func (a *app) saveRaw(ctx context.Context, src *tokenSource, token string, p *re
 func (a *app) cancelCmd() *cobra.Command {
 	var src tokenSource
 	var au auth
+	var hdr headerFlags
 	cmd := &cobra.Command{
 		Use:   "cancel TOKEN-SOURCE",
 		Short: "Ask the provider to cancel the operation",
@@ -414,6 +425,9 @@ cannot cancel give exit 5 with a message saying so.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := a.prepare(&au, &hdr); err != nil {
+				return err
+			}
 			p, err := a.open(ctx, &src, &au, poller.Options{SealKey: sealKey()})
 			if err != nil {
 				return err
@@ -430,6 +444,7 @@ cannot cancel give exit 5 with a message saying so.`,
 	}
 	src.register(cmd.Flags())
 	au.register(cmd.Flags())
+	hdr.register(cmd.Flags())
 	return cmd
 }
 

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lrokit/lrokit/lrotest/armfake"
+)
+
+// trusted are the flags that let the CLI talk to a loopback fake: no
+// credentials, the fake's origin trusted.
+func trusted(srv *armfake.Server) []string {
+	return []string{"--no-auth", "--allow-host", srv.URL()}
+}
+
+// quick makes a real-clock wait on a fake take milliseconds.
+var quick = []string{"--poll-floor", "1ms", "--poll-cap", "2ms"}
+
+// cliEnv runs the built binary with extra environment variables.
+func cliEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+const restOpPath = "/jobs/build-42"
+
+// restLRO is a REST (Operation-Location) POST whose status URL answers polls
+// and accepts a cancel.
+func restLRO(polls ...armfake.Response) *armfake.Server {
+	srv := armfake.New()
+	srv.Load(armfake.LRO{Method: http.MethodPost, Path: restOpPath, Protocol: armfake.OperationLocation,
+		Polls: polls, Final: []armfake.Response{armfake.JSON(http.StatusOK, `{"artifact":"build-42.tar"}`)}}.Scenario())
+	srv.Handle(http.MethodDelete, armfake.StatusPath, armfake.JSON(http.StatusOK, `{}`))
+	return srv
+}
+
+func TestHeadersGoWithEveryRequestAndNowhereElse(t *testing.T) {
+	srv := restLRO(append(running(3), armfake.Status("Succeeded"))...)
+	defer srv.Close()
+	const apiKey, bearer = "k3y-from-flag-77", "Bearer t0ken-from-env-99"
+	env := []string{"LROKIT_TEST_BEARER=" + bearer}
+	tokenFile := filepath.Join(t.TempDir(), "build.token")
+	hdr := []string{"--header", "X-Api-Key: " + apiKey, "--header-env", "Authorization=LROKIT_TEST_BEARER"}
+
+	var outputs []result
+	run := func(want int, args ...string) {
+		t.Helper()
+		r := cliEnv(t, env, append(append(args, hdr...), trusted(srv)...)...)
+		require.Equal(t, want, r.code, "lrokit %s: %s", args[0], r.stderr)
+		outputs = append(outputs, r)
+	}
+	run(0, "rest", "begin", "--method", "POST", "--url", srv.URL()+restOpPath+"?"+armfake.APIVersion, "--token-file", tokenFile)
+	run(0, "status", "--token-file", tokenFile)
+	run(0, "cancel", "--token-file", tokenFile)
+	run(0, append([]string{"wait", "--token-file", tokenFile, "--progress", "json"}, quick...)...)
+
+	reqs := srv.Requests()
+	require.GreaterOrEqual(t, len(reqs), 6, srv.Summary())
+	kinds := map[string]bool{}
+	for _, r := range reqs {
+		kinds[r.Method+" "+r.Path] = true
+		assert.Equal(t, apiKey, r.Header.Get("X-Api-Key"), "%s %s carries --header", r.Method, r.Path)
+		assert.Equal(t, bearer, r.Header.Get("Authorization"), "%s %s carries --header-env", r.Method, r.Path)
+	}
+	for _, k := range []string{"POST " + restOpPath, "GET " + armfake.StatusPath, "DELETE " + armfake.StatusPath, "GET " + armfake.ResultPath} {
+		assert.True(t, kinds[k], "the operation sent %s (got %v)", k, kinds)
+	}
+
+	tok, err := os.ReadFile(tokenFile)
+	require.NoError(t, err)
+	inspect := cli(t, "token", "inspect", "--token-file", tokenFile)
+	require.Equal(t, 0, inspect.code, inspect.stderr)
+	outputs = append(outputs, inspect)
+	for _, secret := range []string{apiKey, bearer, "t0ken-from-env-99", "LROKIT_TEST_BEARER=", "X-Api-Key"} {
+		assert.NotContains(t, string(tok), secret, "the token file")
+		assert.NotContains(t, inspect.stdout, secret, "the decoded token")
+		for i, o := range outputs {
+			assert.NotContains(t, o.stdout+o.stderr, secret, "output of command %d", i)
+		}
+	}
+}
+
+func TestHeaderFlagsRefuseBadInput(t *testing.T) {
+	for name, args := range map[string][]string{
+		"no colon":         {"--header", "X-Api-Key"},
+		"bad name":         {"--header", "Bad Name: v"},
+		"unset variable":   {"--header-env", "Authorization=LROKIT_TEST_SURELY_UNSET"},
+		"header-env shape": {"--header-env", "Authorization"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := cli(t, append([]string{"status", "--token", "x"}, args...)...)
+			assert.Equal(t, exitUsage, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "--header")
+		})
+	}
+}
