@@ -21,6 +21,10 @@ type WaitOptions struct {
 	// OnStall is called once per stall, with the observation and how long it
 	// has not changed. A stall is also logged as a warning.
 	OnStall func(obs Observation, unchanged time.Duration)
+	// OnRetry is called after each transient failure the wait retries — of
+	// a poll or of the final request — with the error (Attempts counts the
+	// consecutive failures, this one included) and when the retry is due.
+	OnRetry func(err *PollError, retryAt time.Time)
 }
 
 // Wait polls on the poller's schedule until the operation reaches a terminal
@@ -65,6 +69,9 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (T, error) {
 			if errors.As(err, &pe) && pe.Final {
 				return zero, err
 			}
+			if pe != nil && wo.OnRetry != nil {
+				wo.OnRetry(pe, p.next)
+			}
 			continue
 		}
 		if wo.OnPoll != nil {
@@ -81,12 +88,12 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (T, error) {
 	}
 	p.log.LogAttrs(ctx, slog.LevelInfo, "lro finished", p.attrs(
 		slog.String("status", string(p.last.Status)), slog.Int("polls", p.polls))...)
-	return p.resultWithRetry(ctx)
+	return p.resultWithRetry(ctx, wo.OnRetry)
 }
 
 // resultWithRetry fetches the final payload, retrying transient errors of
 // the final request on the same budget as polls.
-func (p *Poller[T]) resultWithRetry(ctx context.Context) (T, error) {
+func (p *Poller[T]) resultWithRetry(ctx context.Context, onRetry func(*PollError, time.Time)) (T, error) {
 	for {
 		out, err := p.Result(ctx)
 		if err == nil || p.last.Status != StatusSucceeded || !IsTransient(err) || ctx.Err() != nil {
@@ -104,6 +111,9 @@ func (p *Poller[T]) resultWithRetry(ctx context.Context) (T, error) {
 		}
 		p.log.LogAttrs(ctx, slog.LevelWarn, "lro result failed, will retry", p.attrs(
 			slog.Duration("retry_in", d), slog.String("error", err.Error()))...)
+		if onRetry != nil {
+			onRetry(&PollError{Operation: p.label(), Err: err, Transient: true, Attempts: p.retry.attempts, Last: p.last}, p.clock.Now().Add(d))
+		}
 		if err := p.sleepUntil(ctx, p.clock.Now().Add(d)); err != nil {
 			return out, p.waitError(err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -67,10 +68,10 @@ func TestHeadersGoWithEveryRequestAndNowhereElse(t *testing.T) {
 		require.Equal(t, want, r.code, "lrokit %s: %s", args[0], r.stderr)
 		outputs = append(outputs, r)
 	}
-	run(0, "rest", "begin", "--method", "POST", "--url", srv.URL()+restOpPath+"?"+armfake.APIVersion, "--token-file", tokenFile)
-	run(0, "status", "--token-file", tokenFile)
+	run(0, "rest", "begin", "--method", "POST", "--url", srv.URL()+restOpPath+"?"+armfake.APIVersion, "--token-file", tokenFile, "--verbose")
+	run(0, "status", "--token-file", tokenFile, "--debug")
 	run(0, "cancel", "--token-file", tokenFile)
-	run(0, append([]string{"wait", "--token-file", tokenFile, "--progress", "json"}, quick...)...)
+	run(0, append([]string{"wait", "--token-file", tokenFile, "--progress", "json", "--debug"}, quick...)...)
 
 	reqs := srv.Requests()
 	require.GreaterOrEqual(t, len(reqs), 6, srv.Summary())
@@ -89,6 +90,8 @@ func TestHeadersGoWithEveryRequestAndNowhereElse(t *testing.T) {
 	inspect := cli(t, "token", "inspect", "--token-file", tokenFile)
 	require.Equal(t, 0, inspect.code, inspect.stderr)
 	outputs = append(outputs, inspect)
+	assert.Contains(t, outputs[0].stderr, "request POST 127.0.0.1:", "--verbose logs requests")
+	assert.Contains(t, outputs[3].stderr, "lro poll", "--debug logs the poller's records")
 	for _, secret := range []string{apiKey, bearer, "t0ken-from-env-99", "LROKIT_TEST_BEARER=", "X-Api-Key"} {
 		assert.NotContains(t, string(tok), secret, "the token file")
 		assert.NotContains(t, inspect.stdout, secret, "the decoded token")
@@ -111,4 +114,69 @@ func TestHeaderFlagsRefuseBadInput(t *testing.T) {
 			assert.Contains(t, r.stderr, "--header")
 		})
 	}
+}
+
+// storm is a status URL that fails transiently in bursts between answers.
+func storm() []armfake.Response {
+	return []armfake.Response{
+		armfake.Status("InProgress"),
+		armfake.Error(http.StatusServiceUnavailable, "ServerBusy", "try later"),
+		armfake.Error(http.StatusTooManyRequests, "TooManyRequests", "slow down"),
+		armfake.Error(http.StatusInternalServerError, "InternalError", "oops"),
+		armfake.Status("InProgress"),
+		armfake.Error(http.StatusBadGateway, "BadGateway", "upstream"),
+		armfake.Status("Succeeded"),
+	}
+}
+
+func beginREST(t *testing.T, srv *armfake.Server) string {
+	t.Helper()
+	tokenFile := filepath.Join(t.TempDir(), "op.token")
+	r := cli(t, append([]string{"rest", "begin", "--method", "POST", "--url", srv.URL() + restOpPath, "--token-file", tokenFile}, trusted(srv)...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	return tokenFile
+}
+
+func TestTransientFailuresArePrinted(t *testing.T) {
+	t.Run("plain, with request lines", func(t *testing.T) {
+		srv := restLRO(storm()...)
+		defer srv.Close()
+		tokenFile := beginREST(t, srv)
+		r := cli(t, append(append([]string{"wait", "--token-file", tokenFile, "--progress", "plain", "--retry-budget", "10", "--verbose"}, trusted(srv)...), quick...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, 4, strings.Count(r.stderr, "transient failure"), r.stderr)
+		for _, want := range []string{"attempt 1, 9 of 10 retries left", "attempt 2, 8 of 10 retries left", "attempt 3, 7 of 10 retries left", "429", "503", "500", "502"} {
+			assert.Contains(t, r.stderr, want)
+		}
+		assert.Regexp(t, `request GET 127\.0\.0\.1:\d+/providers/Microsoft\.Test/locations/westus/operations/op1 -> 503`, r.stderr)
+		assert.NotContains(t, r.stderr, "api-version", "request lines carry no query")
+	})
+	t.Run("json", func(t *testing.T) {
+		srv := restLRO(storm()...)
+		defer srv.Close()
+		tokenFile := beginREST(t, srv)
+		r := cli(t, append(append([]string{"wait", "--token-file", tokenFile, "--progress", "json"}, trusted(srv)...), quick...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		var retries []map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line), &m), "a JSON line: %q", line)
+			if m["event"] == "retry" {
+				retries = append(retries, m)
+			}
+		}
+		require.Len(t, retries, 4, r.stderr)
+		assert.Equal(t, 3.0, retries[2]["attempt"])
+		assert.Nil(t, retries[2]["retries_left"], "unlimited by default")
+		assert.Equal(t, 1.0, retries[3]["attempt"], "a good poll resets the count")
+	})
+	t.Run("the budget spent", func(t *testing.T) {
+		srv := restLRO(storm()...)
+		defer srv.Close()
+		tokenFile := beginREST(t, srv)
+		r := cli(t, append(append([]string{"wait", "--token-file", tokenFile, "--progress", "plain", "--retry-budget", "2"}, trusted(srv)...), quick...)...)
+		assert.Equal(t, exitPollError, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "attempt 2, 0 of 2 retries left")
+		assert.Contains(t, r.stderr, "gave up after 3 attempts")
+	})
 }

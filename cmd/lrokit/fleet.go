@@ -45,7 +45,6 @@ func (a *app) fleetRunCmd() *cobra.Command {
 		workers    int
 		untilDone  bool
 		au         auth
-		verbose    bool
 		w          waitFlags
 		hdr        headerFlags
 	)
@@ -78,7 +77,10 @@ Each operation's end is printed on stdout as one JSON line.`,
 			}
 			defer closeStore(st)
 			level := slog.LevelWarn
-			if verbose {
+			switch {
+			case a.debug:
+				level = slog.LevelDebug
+			case a.verbose:
 				level = slog.LevelInfo
 			}
 			var mu sync.Mutex
@@ -109,7 +111,6 @@ Each operation's end is printed on stdout as one JSON line.`,
 	f.StringVar(&owner, "owner", "", "this worker's name in leases (default host-pid-random)")
 	f.IntVar(&workers, "workers", 32, "polls in flight at most")
 	f.BoolVar(&untilDone, "until-done", false, "exit once no unfinished operation is left")
-	f.BoolVar(&verbose, "verbose", false, "log claims, throttling and takeovers on stderr")
 	f.DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; an AWS waiter's own minimum)")
 	f.DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
 	f.StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)

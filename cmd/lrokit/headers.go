@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -201,5 +202,17 @@ func (a *app) prepare(au *auth, h *headerFlags) error {
 		return err
 	}
 	au.send = &sendOpts{header: header}
+	if a.verbose || a.debug {
+		au.send.reqLog = a.stderr
+	}
 	return nil
+}
+
+// pollLogger is the pollers' logger: their debug records with --debug,
+// nothing otherwise (retries are reported by the progress output).
+func (a *app) pollLogger() *slog.Logger {
+	if !a.debug {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -98,6 +98,9 @@ type app struct {
 	// clock is the pollers' clock; nil means the real one. Tests run the
 	// demo in virtual time.
 	clock poller.Clock
+	// verbose logs one line per request; debug adds the pollers' debug
+	// records (--verbose, --debug).
+	verbose, debug bool
 }
 
 func main() {
@@ -137,6 +140,8 @@ cloud's standard credential chain unless --no-auth is given.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log each request on stderr: method, host, path, status (never query strings or headers)")
+	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "--verbose plus the poller's debug records (each poll, its status and the next delay)")
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetIn(a.stdin)

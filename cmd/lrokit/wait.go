@@ -23,6 +23,9 @@ type opener func(ctx context.Context, token string) (*resume.Poller, error)
 // resumer returns the opener for the given auth flags.
 func (a *app) resumer(au *auth, popts poller.Options) opener {
 	popts.Clock = a.clock
+	if popts.Logger == nil {
+		popts.Logger = a.pollLogger()
+	}
 	return func(ctx context.Context, token string) (*resume.Poller, error) {
 		c, err := au.clients(ctx, token, popts)
 		if err != nil {
@@ -280,6 +283,9 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 			if err := save(); err != nil {
 				fmt.Fprintln(a.stderr, "lrokit: saving the token (the wait goes on; it exits 6 unless a later save works):", oneLine(err.Error()))
 			}
+		},
+		OnRetry: func(pe *poller.PollError, at time.Time) {
+			prog.retry(pe, at, w.options().Policy.RetryBudget)
 		},
 		OnStall: func(obs poller.Observation, d time.Duration) {
 			prog.note(fmt.Sprintf("no change for %s (still %s)", d.Round(time.Second), obs.Status))
