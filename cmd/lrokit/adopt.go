@@ -15,7 +15,7 @@ import (
 
 // group returns a command that only holds subcommands.
 func group(use, short string, subs ...*cobra.Command) *cobra.Command {
-	c := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
+	c := &cobra.Command{Use: use, Short: short, Args: cobra.ArbitraryArgs, RunE: groupRun}
 	c.AddCommand(subs...)
 	return c
 }
@@ -33,7 +33,7 @@ created it, not by a generic operations host: give --endpoint HOST:PORT
 or --service NAME (expanded to NAME.googleapis.com:443). The token remembers it.
 
 ` + exitCodesHelp,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := s.check(); err != nil {
 				return err
@@ -74,7 +74,7 @@ func (a *app) computeCmd() *cobra.Command {
 	adopt := &cobra.Command{
 		Use:   "adopt",
 		Short: "Adopt a Compute Engine operation and print its token",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := s.check(); err != nil {
 				return err
@@ -130,7 +130,7 @@ func (a *app) awsCmd() *cobra.Command {
 The waiter keeps AWS's own success and failure rules.
 
 ` + exitCodesHelp,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := s.check(); err != nil {
 				return err
@@ -173,7 +173,7 @@ func (a *app) waitersCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "waiters",
 		Short: "List the AWS waiters lrokit knows",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, n := range aws.Waiters() {
 				w, _ := aws.Lookup(n)

@@ -204,7 +204,7 @@ finished, it finds the token and sends nothing. Printing to stdout records
 nothing first: a crash there can leave an operation no token names.
 
 ` + exitCodesHelp,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := r.check(); err != nil {
 				return err

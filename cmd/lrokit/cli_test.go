@@ -180,3 +180,76 @@ func TestTransientFailuresArePrinted(t *testing.T) {
 		assert.Contains(t, r.stderr, "gave up after 3 attempts")
 	})
 }
+
+func TestUsageErrorsExit2(t *testing.T) {
+	tokenFile := filepath.Join(t.TempDir(), "op.token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte("lrokit1.AAAA\n"), 0o600))
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"wiat"}, `unknown command "wiat" for "lrokit"; did you mean "wait"?`},
+		{[]string{"fleet", "rn"}, `unknown command "rn" for "lrokit fleet"`},
+		{[]string{"token", "inspct"}, `unknown command "inspct"`},
+		{[]string{"status", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"wait", "a.token", "b.token"}, "one TOKEN-SOURCE at most"},
+		{[]string{"waiters", "extra"}, "takes no arguments"},
+		{[]string{"wait", "--token", "lrokit1.x", tokenFile}, "give the token source once"},
+		{[]string{"wait", "no-such.token"}, "reading the token file"},
+		{[]string{"wait"}, "name the token"},
+		{[]string{"wait", tokenFile, "--progress", "fancy"}, "--progress must be"},
+		{[]string{"status", tokenFile}, "invalid resume token"},
+		{[]string{"wait", "--timeout", "soon", tokenFile}, "invalid argument"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := cli(t, tt.args...)
+			assert.Equal(t, exitUsage, r.code, r.stderr)
+			assert.Contains(t, r.stderr, tt.want)
+			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+		})
+	}
+	r := cli(t)
+	assert.Equal(t, exitOK, r.code, "lrokit alone shows its help")
+	assert.Contains(t, r.stdout+r.stderr, "Available Commands")
+}
+
+func TestPositionalTokenSource(t *testing.T) {
+	srv := restLRO(running(1)...)
+	defer srv.Close()
+	tokenFile := beginREST(t, srv)
+	tok, err := os.ReadFile(tokenFile)
+	require.NoError(t, err)
+
+	r := cli(t, append([]string{"status", tokenFile}, trusted(srv)...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"status":"Running"`)
+	after, err := os.ReadFile(tokenFile)
+	require.NoError(t, err)
+	assert.NotEqual(t, string(tok), string(after), "a positional path is written back like --token-file")
+
+	cmd := exec.Command(binary, "token", "inspect", "-")
+	cmd.Stdin = strings.NewReader(string(after))
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"provider": "rest"`)
+}
+
+func TestNetworkErrorsSayWhatToDo(t *testing.T) {
+	srv := restLRO(running(1)...)
+	tokenFile := beginREST(t, srv)
+	origin := srv.URL()
+	srv.Close()
+	r := cli(t, "status", tokenFile, "--no-auth", "--allow-host", origin)
+	assert.Equal(t, exitPollError, r.code, r.stderr)
+	assert.Regexp(t, `nothing is listening at 127\.0\.0\.1:\d+ \(connection refused\): check the URL or endpoint, then run the command again`, r.stderr)
+
+	srv = restLRO(running(50)...)
+	defer srv.Close()
+	tokenFile = beginREST(t, srv)
+	r = cli(t, "wait", tokenFile, "--timeout", "50ms", "--no-auth", "--allow-host", srv.URL(), "--poll-floor", "1ms", "--poll-cap", "2ms")
+	assert.Equal(t, exitInterrupted, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "timed out (--timeout) while")
+	assert.Contains(t, r.stderr, "run lrokit wait again to continue")
+	assert.NotContains(t, r.stderr, "context deadline exceeded")
+}

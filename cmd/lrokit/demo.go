@@ -45,7 +45,7 @@ three from the store and waits for them side by side. No account, no network.
 
 The fakes answer within seconds, so the demo shortens the polling floor to
 250 ms; real clouds get lrokit's defaults (2 s floor, Retry-After honored).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.demo(cmd.Context(), keep)
 		},

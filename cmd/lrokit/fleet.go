@@ -59,7 +59,7 @@ of a worker that died once its lease expires. SIGTERM or Ctrl-C finishes the
 polls in flight, saves them and releases the leases.
 
 Each operation's end is printed on stdout as one JSON line.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dsn == "" {
 				return usageErr("--store is required")
@@ -146,7 +146,7 @@ func (a *app) fleetAddCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add --store DSN --key KEY (--token STRING | --token-file PATH)",
 		Short: "Hand an operation's token to the fleet",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dsn == "" || key == "" {
 				return usageErr("--store and --key are required")
@@ -192,7 +192,7 @@ func (a *app) fleetLsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ls --store DSN",
 		Short: "List the fleet's operations",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dsn == "" {
 				return usageErr("--store is required")

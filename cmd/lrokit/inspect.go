@@ -19,8 +19,11 @@ func (a *app) tokenCmd() *cobra.Command {
 	inspect := &cobra.Command{
 		Use:   "inspect TOKEN-SOURCE",
 		Short: "Print the decoded token as indented JSON (nothing secret is in it)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args:  tokenSourceArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := src.fromArgs(args); err != nil {
+				return err
+			}
 			if err := src.check(true); err != nil {
 				return err
 			}

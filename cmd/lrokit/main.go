@@ -119,7 +119,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(a.stderr, "lrokit:", oneLine(err.Error()))
+	fmt.Fprintln(a.stderr, "lrokit:", oneLine(humanError(err)))
 	return exitCode(err)
 }
 
@@ -139,6 +139,8 @@ cloud's standard credential chain unless --no-auth is given.
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          groupRun,
 	}
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log each request on stderr: method, host, path, status (never query strings or headers)")
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "--verbose plus the poller's debug records (each poll, its status and the next delay)")

@@ -57,8 +57,11 @@ func (a *app) statusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status TOKEN-SOURCE",
 		Short: "Poll once and print the state as one JSON line",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args:  tokenSourceArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := src.fromArgs(args); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			if err := a.prepare(&au, &hdr); err != nil {
 				return err
@@ -165,8 +168,11 @@ func (a *app) waitCmd() *cobra.Command {
 killed, interrupted or timed out continues where it was when run again.
 
 ` + exitCodesHelp,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: tokenSourceArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := src.fromArgs(args); err != nil {
+				return err
+			}
 			if err := w.check(); err != nil {
 				return err
 			}
@@ -428,8 +434,11 @@ func (a *app) cancelCmd() *cobra.Command {
 		Long: `cancel asks the provider to cancel the operation; cancellation is a request,
 so follow it with "lrokit wait" to learn the outcome. Operations the provider
 cannot cancel give exit 5 with a message saying so.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: tokenSourceArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := src.fromArgs(args); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			if err := a.prepare(&au, &hdr); err != nil {
 				return err
