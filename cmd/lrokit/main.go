@@ -154,7 +154,7 @@ cloud's standard credential chain unless --no-auth is given.
 		a.beginCmd("azure"), a.beginCmd("rest"),
 		a.gcpCmd(), a.awsCmd(),
 		a.statusCmd(), a.waitCmd(), a.cancelCmd(),
-		a.tokenCmd(), a.waitersCmd(), a.fleetCmd(), a.demoCmd(),
+		a.tokenCmd(), a.waitersCmd(), a.fleetCmd(), a.demoCmd(), a.fakeCmd(),
 	)
 	return root
 }
