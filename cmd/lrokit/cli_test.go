@@ -253,3 +253,48 @@ func TestNetworkErrorsSayWhatToDo(t *testing.T) {
 	assert.Contains(t, r.stderr, "run lrokit wait again to continue")
 	assert.NotContains(t, r.stderr, "context deadline exceeded")
 }
+
+func TestVersionComesFromTheBuild(t *testing.T) {
+	r := cli(t, "--version")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Regexp(t, `^lrokit (\(devel\)|v\S+)( \([0-9a-f]{12}(, modified)?(, \S+)?\))?, go1\.\d+`, r.stdout)
+	assert.NotContains(t, r.stdout, "dev,", "not the hard-coded placeholder")
+}
+
+func TestOutputFormats(t *testing.T) {
+	srv := restLRO(running(5)...)
+	defer srv.Close()
+	tokenFile := beginREST(t, srv)
+
+	yml := cli(t, append([]string{"status", tokenFile, "-o", "yaml"}, trusted(srv)...)...)
+	require.Equal(t, 0, yml.code, yml.stderr)
+	assert.Regexp(t, "^provider: rest\nkind: operation\nstatus: Running\n", yml.stdout, "yaml keeps the JSON names and order")
+
+	tbl := cli(t, append([]string{"status", tokenFile, "--output", "table"}, trusted(srv)...)...)
+	require.Equal(t, 0, tbl.code, tbl.stderr)
+	assert.Regexp(t, `(?m)^PROVIDER\s+KIND\s+STATUS\s+DETAIL\s+PROGRESS\s+POLLS\s+NEXT POLL\n^rest\s+operation\s+Running\s+`, tbl.stdout)
+
+	ins := cli(t, "token", "inspect", tokenFile, "-o", "yaml")
+	require.Equal(t, 0, ins.code, ins.stderr)
+	assert.Contains(t, ins.stdout, "provider: rest\n")
+	ins = cli(t, "token", "inspect", tokenFile, "-o", "table")
+	require.Equal(t, 0, ins.code, ins.stderr)
+	assert.Regexp(t, `(?m)^FIELD\s+VALUE\n`, ins.stdout)
+	assert.Regexp(t, `(?m)^provider\s+rest$`, ins.stdout)
+
+	store := t.TempDir()
+	add := cli(t, "fleet", "add", "--store", store, "--key", "builds/42", "--token-file", tokenFile, "--label", "team=ci")
+	require.Equal(t, 0, add.code, add.stderr)
+	ls := cli(t, "fleet", "ls", "--store", store, "-o", "json")
+	require.Equal(t, 0, ls.code, ls.stderr)
+	var recs []fleetRecordJSON
+	require.NoError(t, json.Unmarshal([]byte(ls.stdout), &recs), ls.stdout)
+	require.Len(t, recs, 1)
+	assert.Equal(t, "builds/42", recs[0].Key)
+	assert.Equal(t, map[string]string{"team": "ci"}, recs[0].Labels)
+	ls = cli(t, "fleet", "ls", "--store", store)
+	assert.Regexp(t, `(?m)^KEY\s+PROVIDER\s+STATUS`, ls.stdout, "table by default")
+	ls = cli(t, "fleet", "ls", "--store", store, "-o", "xml")
+	assert.Equal(t, exitUsage, ls.code)
+	assert.Contains(t, ls.stderr, "--output must be json, table or yaml")
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -189,6 +190,7 @@ func (a *app) fleetAddCmd() *cobra.Command {
 
 func (a *app) fleetLsCmd() *cobra.Command {
 	var dsn, prefix, status string
+	var out outputFormat
 	cmd := &cobra.Command{
 		Use:   "ls --store DSN",
 		Short: "List the fleet's operations",
@@ -196,6 +198,9 @@ func (a *app) fleetLsCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dsn == "" {
 				return usageErr("--store is required")
+			}
+			if err := out.check(); err != nil {
+				return err
 			}
 			f := persist.Filter{Prefix: prefix}
 			if status != "" {
@@ -215,27 +220,46 @@ func (a *app) fleetLsCmd() *cobra.Command {
 			if err != nil {
 				return withCode(exitPollError, err)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY\tPROVIDER\tSTATUS\tDETAIL\tLEASE\tUPDATED")
+			rows := make([]fleetRecordJSON, 0, len(recs))
 			for _, r := range recs {
-				lease := "-"
-				if r.Lease.Owner != "" {
-					lease = r.Lease.Owner
-				}
-				detail := r.Detail
+				row := fleetRecordJSON{Key: r.Key, Provider: r.Provider, Status: r.Status, Detail: r.Detail,
+					Lease: r.Lease.Owner, Labels: r.Labels, Updated: r.Updated.UTC()}
 				if in, ok, _ := persist.IntentOf(r); ok {
 					// A begin that never recorded its token: only that
 					// begin, run again, can tell whether it started.
-					detail = fmt.Sprintf("INTENT, no token: %s %s at %s (rerun its begin)", in.Method, in.Target, in.Created.UTC().Format(time.RFC3339))
+					row.Intent = intentLine(in)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key, r.Provider, r.Status, detail, lease, r.Updated.UTC().Format(time.RFC3339))
+				rows = append(rows, row)
 			}
-			return tw.Flush()
+			return out.write(a.stdout, rows, false, func(tw *tabwriter.Writer) {
+				fmt.Fprintln(tw, "KEY\tPROVIDER\tSTATUS\tDETAIL\tLEASE\tUPDATED")
+				for _, r := range rows {
+					lease := cmp.Or(r.Lease, "-")
+					detail := r.Detail
+					if in := r.Intent; in != nil {
+						detail = fmt.Sprintf("INTENT, no token: %s %s at %s (rerun its begin)", in.Method, in.Target, in.Created.Format(time.RFC3339))
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key, r.Provider, r.Status, detail, lease, r.Updated.Format(time.RFC3339))
+				}
+			})
 		},
 	}
 	f := cmd.Flags()
+	out.register(f, "table", "json is an array of records")
 	f.StringVar(&dsn, "store", "", "the fleet's store")
 	f.StringVar(&prefix, "prefix", "", "only keys with this prefix")
 	f.StringVar(&status, "status", "", "only operations with this status")
 	return cmd
+}
+
+// fleetRecordJSON is one operation as fleet ls -o json|yaml shows it.
+type fleetRecordJSON struct {
+	Key      string            `json:"key"`
+	Provider string            `json:"provider,omitempty"`
+	Status   poller.Status     `json:"status,omitempty"`
+	Detail   string            `json:"detail,omitempty"`
+	Lease    string            `json:"lease,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+	Updated  time.Time         `json:"updated"`
+	Intent   *intentJSON       `json:"intent,omitempty"`
 }

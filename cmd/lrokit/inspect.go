@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/lrokit/lrokit/persist"
@@ -16,6 +13,7 @@ var version = "dev"
 
 func (a *app) tokenCmd() *cobra.Command {
 	var src tokenSource
+	var out outputFormat
 	inspect := &cobra.Command{
 		Use:   "inspect TOKEN-SOURCE",
 		Short: "Print the decoded token as indented JSON (nothing secret is in it)",
@@ -25,6 +23,9 @@ func (a *app) tokenCmd() *cobra.Command {
 				return err
 			}
 			if err := src.check(true); err != nil {
+				return err
+			}
+			if err := out.check(); err != nil {
 				return err
 			}
 			token, err := src.load(cmd.Context(), a.stdin)
@@ -48,14 +49,10 @@ func (a *app) tokenCmd() *cobra.Command {
 				}
 				v = tok
 			}
-			b, err := json.MarshalIndent(v, "", "  ")
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(a.stdout, "%s\n", b)
-			return err
+			return out.write(a.stdout, v, false, nil)
 		},
 	}
 	src.register(inspect.Flags())
+	out.register(inspect.Flags(), "json", "json is indented")
 	return group("token", "Work with resume tokens", inspect)
 }

@@ -141,7 +141,9 @@ cloud's standard credential chain unless --no-auth is given.
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
 		RunE:          groupRun,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("lrokit {{.Version}}\n")
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log each request on stderr: method, host, path, status (never query strings or headers)")
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "--verbose plus the poller's debug records (each poll, its status and the next delay)")
 	root.SetOut(a.stdout)

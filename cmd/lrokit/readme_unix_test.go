@@ -64,6 +64,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 	assert.Contains(t, stdout, `{"key":"stacks/app","status":"Succeeded"`)
 	assert.Contains(t, stdout, `{"key":"builds/42","status":"Succeeded"`)
 	assert.Contains(t, stderr, "lrokit fake: serving")
+	assert.Regexp(t, `(?m)^- key: builds/42\n  provider: rest\n  status: Succeeded`, stdout, "fleet ls -o yaml")
 }
 
 func TestFakeScriptsOutcomes(t *testing.T) {

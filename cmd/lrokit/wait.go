@@ -54,12 +54,16 @@ func (a *app) statusCmd() *cobra.Command {
 	var src tokenSource
 	var au auth
 	var hdr headerFlags
+	var out outputFormat
 	cmd := &cobra.Command{
 		Use:   "status TOKEN-SOURCE",
-		Short: "Poll once and print the state as one JSON line",
+		Short: "Poll once and print the state as one JSON line (or -o table, yaml)",
 		Args:  tokenSourceArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := src.fromArgs(args); err != nil {
+				return err
+			}
+			if err := out.check(); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -72,8 +76,8 @@ func (a *app) statusCmd() *cobra.Command {
 				// An intent: say what is known, as the line a token gets.
 				token, _ := src.load(ctx, a.stdin)
 				if in, derr := persist.DecodeIntent(token); derr == nil {
-					_ = writeJSON(a.stdout, statusJSON{Provider: in.Provider, Kind: "intent", Status: poller.StatusNotStarted,
-						Detail: "intent recorded, no token: the begin did not finish", Intent: intentLine(in)})
+					_ = out.write(a.stdout, statusJSON{Provider: in.Provider, Kind: "intent", Status: poller.StatusNotStarted,
+						Detail: "intent recorded, no token: the begin did not finish", Intent: intentLine(in)}, true, nil)
 				}
 			}
 			if err != nil {
@@ -86,12 +90,14 @@ func (a *app) statusCmd() *cobra.Command {
 			if err := a.saveToken(ctx, &src, p); err != nil {
 				return err
 			}
-			return writeJSON(a.stdout, statusLine(p, obs))
+			line := statusLine(p, obs)
+			return out.write(a.stdout, line, true, line.table)
 		},
 	}
 	src.register(cmd.Flags())
 	au.register(cmd.Flags())
 	hdr.register(cmd.Flags())
+	out.register(cmd.Flags(), "json", "json is one line")
 	return cmd
 }
 
