@@ -63,7 +63,7 @@ or --service NAME (expanded to NAME.googleapis.com:443). The token remembers it.
 	adopt.Flags().StringVar(&name, "name", "", "the operation's name")
 	adopt.Flags().StringVar(&endpoint, "endpoint", "", "the API endpoint serving the operation, HOST:PORT")
 	adopt.Flags().StringVar(&service, "service", "", "the API's short name, e.g. container, run, aiplatform")
-	s.register(adopt)
+	s.register(adopt, googleSkips...)
 	return group("gcp", "Google Cloud operations (google.longrunning and Compute-style)", adopt, a.computeCmd())
 }
 
@@ -114,7 +114,7 @@ func (a *app) computeCmd() *cobra.Command {
 	f.BoolVar(&global, "global", false, "a global operation")
 	f.StringVar(&name, "name", "", "the operation's name")
 	f.StringVar(&endpoint, "endpoint", "", "the Compute API base URL (default the public one)")
-	s.register(adopt)
+	s.register(adopt, computeSkips...)
 	return group("compute", "Compute Engine operations", adopt)
 }
 
@@ -165,7 +165,7 @@ The waiter keeps AWS's own success and failure rules.
 	f.StringVar(&input, "input", "", "the describe call's input as JSON")
 	f.StringVar(&region, "region", "", "the region (default from the AWS config chain)")
 	f.StringVar(&endpointURL, "endpoint-url", "", "the service endpoint (a VPC endpoint, LocalStack, a fake)")
-	s.register(adopt)
+	s.register(adopt, awsSkips...)
 	return group("aws", "AWS resources through the SDK's waiter rules", adopt)
 }
 

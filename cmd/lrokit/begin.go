@@ -24,9 +24,11 @@ type started struct {
 	w    waitFlags
 }
 
-func (s *started) register(cmd *cobra.Command) {
+// register adds the flags every begin/adopt has; skip names the auth flags
+// its provider does not read.
+func (s *started) register(cmd *cobra.Command, skip ...string) {
 	s.out.register(cmd.Flags())
-	s.au.register(cmd.Flags())
+	s.au.registerExcept(cmd.Flags(), skip...)
 	cmd.Flags().BoolVar(&s.wait, "wait", false, "go straight on to waiting in this process")
 	s.w.register(cmd)
 }
@@ -231,7 +233,12 @@ nothing first: a crash there can leave an operation no token names.
 		},
 	}
 	r.register(begin)
-	s.register(begin)
+	if provider == "rest" {
+		s.register(begin, restSkips...)
+		hideNoAuth(begin)
+	} else {
+		s.register(begin, azureSkips...)
+	}
 	return group(provider, providerShort(provider), begin)
 }
 

@@ -298,3 +298,40 @@ func TestOutputFormats(t *testing.T) {
 	assert.Equal(t, exitUsage, ls.code)
 	assert.Contains(t, ls.stderr, "--output must be json, table or yaml")
 }
+
+func TestEachCommandListsTheFlagsItHonours(t *testing.T) {
+	tests := []struct {
+		cmd       []string
+		has, lacks []string
+	}{
+		{[]string{"azure", "begin"}, []string{"--no-auth", "--scope", "--allow-host", "--header-env"}, []string{"--insecure"}},
+		{[]string{"rest", "begin"}, []string{"--allow-host", "--header"}, []string{"--insecure", "--scope", "--no-auth"}},
+		{[]string{"gcp", "adopt"}, []string{"--no-auth", "--insecure"}, []string{"--scope", "--allow-host", "--header"}},
+		{[]string{"gcp", "compute", "adopt"}, []string{"--no-auth"}, []string{"--scope", "--allow-host", "--insecure"}},
+		{[]string{"aws", "adopt"}, []string{"--no-auth", "--region"}, []string{"--scope", "--allow-host", "--insecure", "--header"}},
+		{[]string{"wait"}, []string{"--no-auth", "--insecure", "--scope", "--allow-host", "--header", "--retry-budget", "Azure 1s"}, nil},
+		{[]string{"status"}, []string{"--output", "--header-env", "--insecure"}, []string{"--poll-floor"}},
+		{[]string{"fleet", "run"}, []string{"--header", "--insecure"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.cmd, " "), func(t *testing.T) {
+			r := cli(t, append(tt.cmd, "--help")...)
+			require.Equal(t, 0, r.code, r.stderr)
+			for _, f := range tt.has {
+				assert.Contains(t, r.stdout, f)
+			}
+			for _, f := range tt.lacks {
+				assert.NotContains(t, r.stdout, f+" ")
+			}
+		})
+	}
+	r := cli(t, "aws", "adopt", "--scope", "x", "--waiter", "cloudformation.StackCreateComplete", "--input", `{"StackName":"a"}`)
+	assert.Equal(t, exitUsage, r.code, "a flag the command does not read is refused: %s", r.stderr)
+	assert.Contains(t, r.stderr, "unknown flag: --scope")
+}
+
+func TestInsecureMeansTheSameOnAdoptAndWait(t *testing.T) {
+	r := cli(t, "gcp", "adopt", "--name", "operations/x", "--endpoint", "example.com:443", "--insecure")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--insecure is only allowed for loopback endpoints")
+}

@@ -118,7 +118,7 @@ func (f *fakeServers) env() [][2]string {
 		// Every command that reaches a fake: no credentials, the fakes'
 		// plain-http origins trusted, gRPC without TLS (loopback only).
 		{"LROKIT_FAKE_FLAGS", "--no-auth --allow-host " + f.azure.URL() + " --allow-host " + f.rest.URL()},
-		{"LROKIT_FAKE_GCP_FLAGS", "--no-auth --insecure"},
+		{"LROKIT_FAKE_GCP_FLAGS", "--insecure"},
 		// The fakes answer at once: no need for lrokit's 1-2 s floor.
 		{"LROKIT_FAKE_FAST", "--poll-floor 100ms --poll-cap 200ms"},
 	}

@@ -59,7 +59,8 @@ PostgreSQL store: each leases a share of the operations, and takes over those
 of a worker that died once its lease expires. SIGTERM or Ctrl-C finishes the
 polls in flight, saves them and releases the leases.
 
-Each operation's end is printed on stdout as one JSON line.`,
+Each operation's end is printed on stdout as one JSON line.
+` + tokenAuthHelp,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dsn == "" {
@@ -112,7 +113,7 @@ Each operation's end is printed on stdout as one JSON line.`,
 	f.StringVar(&owner, "owner", "", "this worker's name in leases (default host-pid-random)")
 	f.IntVar(&workers, "workers", 32, "polls in flight at most")
 	f.BoolVar(&untilDone, "until-done", false, "exit once no unfinished operation is left")
-	f.DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; an AWS waiter's own minimum)")
+	f.DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; Azure 1s; an AWS waiter's own minimum)")
 	f.DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
 	f.StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
 	au.register(f)

@@ -58,6 +58,7 @@ func (a *app) statusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status TOKEN-SOURCE",
 		Short: "Poll once and print the state as one JSON line (or -o table, yaml)",
+		Long:  "status polls once and prints the state as one JSON line (-o table or yaml for people).\n" + tokenAuthHelp,
 		Args:  tokenSourceArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := src.fromArgs(args); err != nil {
@@ -172,6 +173,7 @@ func (a *app) waitCmd() *cobra.Command {
 {"status":..., "detail":..., "result":...} on stdout. With --token-file or
 --store it writes the updated token back after every poll, so a wait that is
 killed, interrupted or timed out continues where it was when run again.
+` + tokenAuthHelp + `
 
 ` + exitCodesHelp,
 		Args: tokenSourceArgs,
@@ -226,7 +228,7 @@ func parseRetryBudget(s string) (int, error) {
 func (w *waitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&w.timeout, "timeout", 0, "stop waiting after this long (exit 4, token saved); 0 waits until done")
 	cmd.Flags().StringVar(&w.progress, "progress", "auto", "progress on stderr: auto, bar, plain or json")
-	cmd.Flags().DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; an AWS waiter's own minimum)")
+	cmd.Flags().DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; Azure 1s; an AWS waiter's own minimum)")
 	cmd.Flags().DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
 	cmd.Flags().StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
 }
@@ -439,7 +441,8 @@ func (a *app) cancelCmd() *cobra.Command {
 		Short: "Ask the provider to cancel the operation",
 		Long: `cancel asks the provider to cancel the operation; cancellation is a request,
 so follow it with "lrokit wait" to learn the outcome. Operations the provider
-cannot cancel give exit 5 with a message saying so.`,
+cannot cancel give exit 5 with a message saying so.
+` + tokenAuthHelp,
 		Args: tokenSourceArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := src.fromArgs(args); err != nil {
