@@ -301,7 +301,7 @@ func TestOutputFormats(t *testing.T) {
 
 func TestEachCommandListsTheFlagsItHonours(t *testing.T) {
 	tests := []struct {
-		cmd       []string
+		cmd        []string
 		has, lacks []string
 	}{
 		{[]string{"azure", "begin"}, []string{"--no-auth", "--scope", "--allow-host", "--header-env"}, []string{"--insecure"}},
