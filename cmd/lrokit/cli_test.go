@@ -311,7 +311,7 @@ func TestEachCommandListsTheFlagsItHonours(t *testing.T) {
 		{[]string{"aws", "adopt"}, []string{"--no-auth", "--region"}, []string{"--scope", "--allow-host", "--insecure", "--header"}},
 		{[]string{"wait"}, []string{"--no-auth", "--insecure", "--scope", "--allow-host", "--header", "--retry-budget", "Azure 1s"}, nil},
 		{[]string{"status"}, []string{"--output", "--header-env", "--insecure"}, []string{"--poll-floor"}},
-		{[]string{"fleet", "run"}, []string{"--header", "--insecure"}, nil},
+		{[]string{"fleet", "run"}, []string{"--header", "--insecure", "--lease-ttl", "--claim-batch", "--capacity", "--host-rate"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.cmd, " "), func(t *testing.T) {
@@ -334,4 +334,30 @@ func TestInsecureMeansTheSameOnAdoptAndWait(t *testing.T) {
 	r := cli(t, "gcp", "adopt", "--name", "operations/x", "--endpoint", "example.com:443", "--insecure")
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "--insecure is only allowed for loopback endpoints")
+}
+
+func TestFleetRunSizingFlags(t *testing.T) {
+	store := t.TempDir()
+	var allow []string
+	for i := range 3 {
+		srv := restLRO(append(running(2), armfake.Status("Succeeded"))...)
+		defer srv.Close()
+		tokenFile := beginREST(t, srv)
+		add := cli(t, "fleet", "add", "--store", store, "--key", "builds/"+string(rune('a'+i)), "--token-file", tokenFile)
+		require.Equal(t, 0, add.code, add.stderr)
+		allow = append(allow, "--allow-host", srv.URL())
+	}
+	host := strings.TrimPrefix(allow[1], "http://")
+	r := cli(t, append(append([]string{"fleet", "run", "--store", store, "--until-done", "--no-auth",
+		"--lease-ttl", "10s", "--claim-batch", "2", "--capacity", "4", "--host-rate", "50", "--host-rate", host + "=100"}, allow...), quick...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 3, strings.Count(r.stdout, `"status":"Succeeded"`), r.stdout)
+
+	for _, bad := range [][]string{
+		{"--lease-ttl", "10ms"}, {"--claim-batch", "0"}, {"--capacity", "-1"},
+		{"--claim-batch", "5", "--capacity", "4"}, {"--host-rate", "fast"}, {"--host-rate", "h=0"}, {"--host-rate", "=3"},
+	} {
+		r := cli(t, append([]string{"fleet", "run", "--store", store}, bad...)...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", bad, r.stderr)
+	}
 }

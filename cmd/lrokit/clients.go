@@ -49,7 +49,7 @@ func (a *auth) register(fs *pflag.FlagSet) {
 func (a *auth) azurePipeline(host string) (runtime.Pipeline, error) {
 	var perCall []policy.Policy
 	if !a.noAuth {
-		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		cred, err := a.azureCredential()
 		if err != nil {
 			return runtime.Pipeline{}, fmt.Errorf("azure credentials (use --no-auth for local endpoints): %w", err)
 		}
@@ -132,7 +132,7 @@ func (a *auth) clients(ctx context.Context, token string, popts poller.Options) 
 		if err := a.trustAzure(host); err != nil {
 			return c, err
 		}
-		pl, err := a.azurePipeline(host)
+		pl, err := a.cachedPipeline(host)
 		if err != nil {
 			return c, err
 		}
@@ -144,7 +144,7 @@ func (a *auth) clients(ctx context.Context, token string, popts poller.Options) 
 			if err := a.trustGoogle(endpoint); err != nil {
 				return nil, err
 			}
-			return a.gcpClient(ctx, endpoint)
+			return a.cachedGCPClient(ctx, endpoint)
 		}
 		if tok.Kind == "compute" {
 			endpoint, err := gcp.TokenEndpoint(token, popts.SealKey)
@@ -163,7 +163,7 @@ func (a *auth) clients(ctx context.Context, token string, popts poller.Options) 
 			c.Compute = svc
 		}
 	case "aws":
-		cfg, err := a.awsConfig(ctx, jsonField(tok.State, "region"))
+		cfg, err := a.cachedAWSConfig(ctx, jsonField(tok.State, "region"))
 		if err != nil {
 			return c, err
 		}

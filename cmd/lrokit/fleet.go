@@ -48,6 +48,7 @@ func (a *app) fleetRunCmd() *cobra.Command {
 		au         auth
 		w          waitFlags
 		hdr        headerFlags
+		sizing     fleetSizing
 	)
 	cmd := &cobra.Command{
 		Use:   "run --store DSN",
@@ -72,6 +73,10 @@ Each operation's end is printed on stdout as one JSON line.
 			if err := a.prepare(&au, &hdr); err != nil {
 				return err
 			}
+			limits, err := sizing.check()
+			if err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			st, err := openStore(ctx, dsn)
 			if err != nil {
@@ -88,7 +93,8 @@ Each operation's end is printed on stdout as one JSON line.
 			var mu sync.Mutex
 			eng, err := fleet.New(st, a.resolver(&au), &fleet.Options{
 				Owner: owner, Workers: workers, ExitWhenDone: untilDone, SealKey: sealKey(), Clock: a.clock,
-				Policy: w.options().Policy,
+				Policy:   w.options().Policy,
+				LeaseTTL: sizing.leaseTTL, ClaimBatch: sizing.claimBatch, Capacity: sizing.capacity, Limits: limits,
 				Logger: slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})),
 				OnEvent: func(ev fleet.Event) {
 					if ev.Kind != fleet.EventDone {
@@ -112,6 +118,7 @@ Each operation's end is printed on stdout as one JSON line.
 	f.StringVar(&dsn, "store", "", `the shared store: a directory, "file:///dir" or "postgres://..."`)
 	f.StringVar(&owner, "owner", "", "this worker's name in leases (default host-pid-random)")
 	f.IntVar(&workers, "workers", 32, "polls in flight at most")
+	sizing.register(f)
 	f.BoolVar(&untilDone, "until-done", false, "exit once no unfinished operation is left")
 	f.DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; Azure 1s; an AWS waiter's own minimum)")
 	f.DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
