@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lrokit/lrokit/lrotest/armfake"
+	"github.com/lrokit/lrokit/poller"
 )
 
 // trusted are the flags that let the CLI talk to a loopback fake: no
@@ -360,4 +362,62 @@ func TestFleetRunSizingFlags(t *testing.T) {
 		r := cli(t, append([]string{"fleet", "run", "--store", store}, bad...)...)
 		assert.Equal(t, exitUsage, r.code, "%v: %s", bad, r.stderr)
 	}
+}
+
+func TestRewaitingAFinishedToken(t *testing.T) {
+	finished := func(t *testing.T, end armfake.Response, wantCode int) string {
+		srv := restLRO(running(1)[0], end)
+		tokenFile := beginREST(t, srv)
+		r := cli(t, append(append([]string{"wait", tokenFile}, trusted(srv)...), quick...)...)
+		require.Equal(t, wantCode, r.code, r.stderr)
+		srv.Close() // from here on, any request fails
+		return tokenFile
+	}
+	t.Run("failed and canceled answer from the token", func(t *testing.T) {
+		for _, tt := range []struct {
+			end  armfake.Response
+			code int
+			want string
+		}{
+			{armfake.StatusFailed("QuotaExceeded", "no cores"), exitFailed, `"status":"Failed"`},
+			{armfake.Status("Canceled"), exitCanceled, `"status":"Canceled"`},
+		} {
+			tokenFile := finished(t, tt.end, tt.code)
+			for range 2 {
+				r := cli(t, "wait", tokenFile, "--no-auth", "--verbose")
+				assert.Equal(t, tt.code, r.code, r.stderr)
+				assert.Contains(t, r.stdout, tt.want)
+				assert.Contains(t, r.stdout, `"outcome":"from_token"`)
+				assert.Contains(t, r.stderr, "nothing was sent")
+				assert.NotContains(t, r.stderr, "request GET", "no request at all")
+			}
+		}
+	})
+	t.Run("succeeded, outcome only: exit 0 without the network", func(t *testing.T) {
+		tokenFile := finished(t, armfake.Status("Succeeded"), exitOK)
+		r := cli(t, "wait", tokenFile, "--no-auth", "--no-result", "--verbose")
+		assert.Equal(t, exitOK, r.code, r.stderr)
+		assert.Contains(t, r.stdout, `"status":"Succeeded"`)
+		assert.NotContains(t, r.stderr, "request GET")
+	})
+	t.Run("succeeded, result wanted but unreachable: exit 5 that says so", func(t *testing.T) {
+		tokenFile := finished(t, armfake.Status("Succeeded"), exitOK)
+		src, err := os.ReadFile(tokenFile)
+		require.NoError(t, err)
+		r := cli(t, "wait", tokenFile, "--no-auth", "--allow-host", originOf(t, string(src)), "--retry-budget", "1", "--poll-floor", "1ms")
+		assert.Equal(t, exitPollError, r.code, r.stderr)
+		assert.Contains(t, r.stdout, `"status":"Succeeded"`)
+		assert.Contains(t, r.stdout, `"outcome":"result_unavailable"`)
+		assert.Contains(t, r.stderr, "the operation succeeded, but its result could not be fetched")
+	})
+}
+
+// originOf is the scheme and host of the token's operation URL.
+func originOf(t *testing.T, token string) string {
+	t.Helper()
+	tok, err := poller.DecodeToken(strings.TrimSpace(token), nil)
+	require.NoError(t, err)
+	u, err := url.Parse(jsonField(tok.State, "url"))
+	require.NoError(t, err)
+	return u.Scheme + "://" + u.Host
 }

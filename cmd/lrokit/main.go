@@ -35,7 +35,8 @@ const exitCodesHelp = `Exit codes:
   3  the operation was canceled
   4  timed out or interrupted; still running, the updated token was saved
      (run wait again to continue the same schedule)
-  5  could not poll (a permanent error, or the retry budget spent)
+  5  could not poll (a permanent error, or the retry budget spent), or the
+     operation succeeded but its result could not be fetched
   6  the token store or file could not be opened, read or written: begin
      sent nothing; wait's token on disk is stale (the fresh one is printed)
   7  an earlier begin recorded its intent but no token, and sending again is

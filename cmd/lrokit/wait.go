@@ -188,7 +188,20 @@ killed, interrupted or timed out continues where it was when run again.
 			if err := a.prepare(&au, &hdr); err != nil {
 				return err
 			}
-			p, err := a.open(ctx, &src, &au, w.options())
+			if err := src.check(true); err != nil {
+				return err
+			}
+			token, err := src.load(ctx, a.stdin)
+			if err != nil {
+				return err
+			}
+			if persist.IsIntent(token) {
+				return intentNotToken(token, src.describe())
+			}
+			if done, err := a.finishedToken(token, w.noResult); done {
+				return err
+			}
+			p, err := a.resumer(&au, w.options())(ctx, token)
 			if err != nil {
 				return err
 			}
@@ -207,6 +220,9 @@ type waitFlags struct {
 	progress    string
 	floor, cap  time.Duration
 	retryBudget string
+	// noResult answers from the token when it records the end, and lets a
+	// succeeded wait end 0 without its result.
+	noResult bool
 }
 
 // retryBudgetHelp documents --retry-budget, shared by wait and fleet run.
@@ -231,6 +247,8 @@ func (w *waitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; Azure 1s; an AWS waiter's own minimum)")
 	cmd.Flags().DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
 	cmd.Flags().StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
+	cmd.Flags().BoolVar(&w.noResult, "no-result", false, `only the outcome matters: a token that records the end is answered from the token
+without the network, and a succeeded operation whose result cannot be fetched exits 0`)
 }
 
 // options are the poller options the flags ask for.
@@ -339,6 +357,11 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 		if saveErr != nil {
 			return a.staleToken(out, src, werr, saveErr)
 		}
+	case last.Status == poller.StatusSucceeded && w.noResult:
+		werr = nil // the outcome is all that was asked for
+	case last.Status == poller.StatusSucceeded:
+		werr = resultUnavailable(&out, werr)
+		out.Error = &errorJSON{Message: oneLine(werr.Error())}
 	default:
 		out.Error = errJSON(werr)
 	}
