@@ -421,3 +421,26 @@ func originOf(t *testing.T, token string) string {
 	require.NoError(t, err)
 	return u.Scheme + "://" + u.Host
 }
+
+func TestHeadersGoWithEveryAzureRequest(t *testing.T) {
+	srv := armLRO(append(running(2), armfake.Status("Succeeded"))...)
+	defer srv.Close()
+	tokenFile := filepath.Join(t.TempDir(), "aks.token")
+	hdr := []string{"--header", "x-ms-client-tenant: t-secret-5", "--header-env", "X-Api-Key=LROKIT_TEST_KEY"}
+	env := []string{"LROKIT_TEST_KEY=azure-k3y-31"}
+	begin := cliEnv(t, env, append(append([]string{"azure", "begin", "--method", "PUT", "--url", resourceURL(srv), "--token-file", tokenFile}, hdr...), trusted(srv)...)...)
+	require.Equal(t, 0, begin.code, begin.stderr)
+	wait := cliEnv(t, env, append(append(append([]string{"wait", tokenFile}, hdr...), trusted(srv)...), quick...)...)
+	require.Equal(t, 0, wait.code, wait.stderr)
+	reqs := srv.Requests()
+	require.GreaterOrEqual(t, len(reqs), 4, srv.Summary())
+	for _, r := range reqs {
+		assert.Equal(t, "t-secret-5", r.Header.Get("X-Ms-Client-Tenant"), "%s %s", r.Method, r.Path)
+		assert.Equal(t, "azure-k3y-31", r.Header.Get("X-Api-Key"), "%s %s", r.Method, r.Path)
+	}
+	tok, err := os.ReadFile(tokenFile)
+	require.NoError(t, err)
+	for _, secret := range []string{"t-secret-5", "azure-k3y-31"} {
+		assert.NotContains(t, string(tok)+begin.stdout+begin.stderr+wait.stdout+wait.stderr, secret)
+	}
+}
