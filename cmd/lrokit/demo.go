@@ -131,6 +131,8 @@ func (f *demoFakes) clients(ctx context.Context, popts poller.Options) resume.Cl
 		},
 		AWS:     &cfg,
 		Options: popts,
+		// Resuming trusts only the caller's hosts: the fake is ours.
+		AllowedHosts: []string{f.arm.URL()},
 	}
 }
 
