@@ -109,7 +109,7 @@ func TestBeginThenWaitAcrossTwoProcesses(t *testing.T) {
 	assert.Regexp(t, `^lrokit1\.[A-Za-z0-9_-]+$`, token, "stdout holds the token and nothing else")
 	assert.Equal(t, 1, strings.Count(begin.stdout, "\n"))
 
-	wait := cli(t, append([]string{"wait", "--token", token, "--progress", "json"}, fast...)...)
+	wait := cli(t, append([]string{"wait", "--allow-host", srv.URL(), "--token", token, "--progress", "json"}, fast...)...)
 	require.Equal(t, 0, wait.code, wait.stderr)
 	var res resultJSON
 	require.NoError(t, json.Unmarshal([]byte(wait.stdout), &res), "stdout is one JSON document: %q", wait.stdout)
@@ -130,7 +130,7 @@ func TestWaitKilledMidPollContinuesWhereItWas(t *testing.T) {
 	assert.Empty(t, begin.stdout, "with --token-file nothing goes to stdout")
 
 	// First wait: killed with SIGKILL once it has saved a few polls.
-	cmd := exec.Command(binary, append([]string{"wait", "--token-file", tokenFile, "--progress", "plain"}, fast...)...)
+	cmd := exec.Command(binary, append([]string{"wait", "--allow-host", srv.URL(), "--token-file", tokenFile, "--progress", "plain"}, fast...)...)
 	require.NoError(t, cmd.Start())
 	deadline := time.Now().Add(30 * time.Second)
 	var saved poller.Token
@@ -150,7 +150,7 @@ func TestWaitKilledMidPollContinuesWhereItWas(t *testing.T) {
 	require.GreaterOrEqual(t, saved.Polls, 20)
 
 	// Second wait: continues from the saved token and finishes.
-	again := cli(t, append([]string{"wait", "--token-file", tokenFile}, fast...)...)
+	again := cli(t, append([]string{"wait", "--allow-host", srv.URL(), "--token-file", tokenFile}, fast...)...)
 	require.Equal(t, 0, again.code, again.stderr)
 	assert.Contains(t, again.stdout, `"status":"Succeeded"`)
 	assert.Equal(t, 1, srv.Count(http.MethodPut, resourcePath), "no repeated initial request")
@@ -202,7 +202,7 @@ func TestExitCodes(t *testing.T) {
 			tokenFile := filepath.Join(t.TempDir(), "token")
 			r := inProcess(t, nil, "", append([]string{"azure", "begin", "--method", "PUT", "--url", resourceURL(srv), "--token-file", tokenFile}, fast...)...)
 			require.Equal(t, 0, r.code, r.stderr)
-			r = inProcess(t, nil, "", append(append([]string{"wait", "--token-file", tokenFile}, fast...), tt.args...)...)
+			r = inProcess(t, nil, "", append(append([]string{"wait", "--allow-host", srv.URL(), "--token-file", tokenFile}, fast...), tt.args...)...)
 			assert.Equal(t, tt.wantCode, r.code, "stderr: %s", r.stderr)
 			assert.True(t, json.Valid([]byte(r.stdout)), "stdout carries only the result JSON: %q", r.stdout)
 			if tt.check != nil {
@@ -263,7 +263,7 @@ func TestTokenInspectAndStatus(t *testing.T) {
 	assert.Equal(t, "azure", tok["provider"])
 	assert.NotContains(t, r.stdout, "SECRET-TOKEN", "request headers never reach the token")
 
-	r = inProcess(t, nil, "", "status", "--token", token, "--no-auth")
+	r = inProcess(t, nil, "", "status", "--token", token, "--no-auth", "--allow-host", srv.URL())
 	require.Equal(t, 0, r.code, r.stderr)
 	var st statusJSON
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &st))
@@ -278,7 +278,7 @@ func TestStoreTokenSource(t *testing.T) {
 	r := inProcess(t, nil, "", append([]string{"azure", "begin", "--method", "PUT", "--url", resourceURL(srv), "--store", dir, "--key", "deploy/prod/thing"}, fast...)...)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Empty(t, r.stdout)
-	r = inProcess(t, nil, "", append([]string{"wait", "--store", dir, "--key", "deploy/prod/thing"}, fast...)...)
+	r = inProcess(t, nil, "", append([]string{"wait", "--allow-host", srv.URL(), "--store", dir, "--key", "deploy/prod/thing"}, fast...)...)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, `"status":"Succeeded"`)
 	r = inProcess(t, nil, "", "token", "inspect", "--store", dir, "--key", "deploy/prod/thing")
@@ -421,7 +421,7 @@ func TestWaitOnATerminalShowsALiveLine(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	var out, errb bytes.Buffer
 	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, isTerminal: func() bool { return true }}
-	code := a.run(context.Background(), append([]string{"wait", "--token", strings.TrimSpace(r.stdout)}, fast...))
+	code := a.run(context.Background(), append([]string{"wait", "--allow-host", srv.URL(), "--token", strings.TrimSpace(r.stdout)}, fast...))
 	require.Equal(t, 0, code, errb.String())
 	assert.Contains(t, errb.String(), "azure Running (InProgress) 40%", "the bar's description")
 	assert.Contains(t, errb.String(), "\r", "redrawn in place")
