@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -443,4 +444,16 @@ func TestHeadersGoWithEveryAzureRequest(t *testing.T) {
 	for _, secret := range []string{"t-secret-5", "azure-k3y-31"} {
 		assert.NotContains(t, string(tok)+begin.stdout+begin.stderr+wait.stdout+wait.stderr, secret)
 	}
+}
+
+func TestRetriesShowOnTheLiveLine(t *testing.T) {
+	srv := restLRO(storm()...)
+	defer srv.Close()
+	tokenFile := beginREST(t, srv)
+	var out, errb strings.Builder
+	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, isTerminal: func() bool { return true }}
+	code := a.run(context.Background(), append(append([]string{"wait", tokenFile}, trusted(srv)...), quick...))
+	require.Equal(t, 0, code, errb.String())
+	assert.Regexp(t, `rest: retrying in \S+ \(attempt 2, retries unlimited\) after: GET http://127\.0\.0\.1:\d+/providers/Microsoft\.Test/locations/westus/operations/op1: unexpected status 429`, errb.String())
+	assert.Contains(t, out.String(), `"status":"Succeeded"`)
 }

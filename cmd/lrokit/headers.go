@@ -114,7 +114,8 @@ func (s *sendOpts) restClient(hosts []string) *http.Client {
 	return &http.Client{Transport: &sendTransport{opts: s, anchors: anchors}}
 }
 
-// httpClient wraps base (nil: the default transport) with the request log.
+// httpClient is an HTTP client that logs each request (--verbose), for
+// SDKs that take one (AWS).
 func (s *sendOpts) httpClient() *http.Client {
 	return &http.Client{Transport: &sendTransport{opts: &sendOpts{reqLog: s.reqLog}}}
 }
