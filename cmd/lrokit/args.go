@@ -62,6 +62,10 @@ func groupRun(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return cmd.Help()
 	}
+	if strings.HasPrefix(args[0], "lrokit1.") || len(args[0]) > 64 {
+		// Never echo what may be a token.
+		return usageErr("%s takes a command, not a token (wait on one with: lrokit wait --token-file FILE, or --token)", cmd.CommandPath())
+	}
 	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
 	if cmd.SuggestionsMinimumDistance <= 0 {
 		cmd.SuggestionsMinimumDistance = 2

@@ -203,6 +203,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"wait", tokenFile, "--progress", "fancy"}, "--progress must be"},
 		{[]string{"status", tokenFile}, "invalid resume token"},
 		{[]string{"wait", "--timeout", "soon", tokenFile}, "invalid argument"},
+		{[]string{"lrokit1.SECRETTOKENBODY"}, "takes a command, not a token"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -210,6 +211,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 			assert.Equal(t, exitUsage, r.code, r.stderr)
 			assert.Contains(t, r.stderr, tt.want)
 			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+			assert.NotContains(t, r.stderr, "SECRETTOKENBODY")
 		})
 	}
 	r := cli(t)
