@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"reflect"
 	"slices"
@@ -107,27 +106,30 @@ func NewPoller[Out any](cfg awssdk.Config, name string, input any, opts *Options
 // Resume continues a wait from a token made by a poller of this package,
 // in this process or another, with the caller's cfg (credentials, retryer,
 // HTTP client). The waiter the token names must be registered. The
-// token's region is used. The token's endpoint is used when
-// Options.BaseEndpoint is empty and the endpoint is trusted: it equals
-// cfg.BaseEndpoint, the token is sealed, or its host is loopback or an AWS
-// domain — a tampered token cannot send signed requests elsewhere.
-// Options.MinDelay, MaxDelay, Deadline and MaxWait, when set, replace the
-// token's.
+// token's region is used. Options.BaseEndpoint, when set, replaces the
+// token's endpoint; otherwise the token's endpoint is used only when it is
+// trusted: it equals Options.BaseEndpoint or cfg.BaseEndpoint, or it is,
+// over https, the service's own endpoint for the token's region as the
+// SDK's endpoint resolver produces it. Anything else (an API Gateway or
+// bucket host, plain http, another port) is refused before any request,
+// sealed or not, with an error wrapping poller.ErrInvalidToken and
+// ErrEndpointNotTrusted. Options.MinDelay, MaxDelay, Deadline and MaxWait,
+// when set, replace the token's.
 func Resume[Out any](token string, cfg awssdk.Config, opts *Options) (*poller.Poller[Out], error) {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
-	tok, err := poller.DecodeToken(token, o.SealKey)
+	tok, err := o.Options.DecodeToken(token)
 	if err != nil {
 		return nil, fmt.Errorf("aws: %w", err)
 	}
-	if tok.Provider != Provider {
-		return nil, fmt.Errorf("aws: %w: it is a %q token, not an aws one", poller.ErrInvalidToken, tok.Provider)
+	if err := tok.Check(Provider); err != nil {
+		return nil, fmt.Errorf("aws: %w", err)
 	}
 	w, ok := Lookup(tok.Kind)
 	if !ok {
-		return nil, fmt.Errorf("aws: the token's waiter %q is not registered in this process (%s)", tok.Kind, registerHint(tok.Kind))
+		return nil, fmt.Errorf("aws: %w: its waiter %q is not registered in this process (%s)", poller.ErrInvalidToken, clipWord(tok.Kind), registerHint(tok.Kind))
 	}
 	if err := checkOut[Out](w); err != nil {
 		return nil, err
@@ -155,8 +157,8 @@ func Resume[Out any](token string, cfg awssdk.Config, opts *Options) (*poller.Po
 			return nil, fmt.Errorf("aws: waiter %s: %w", w.name, err)
 		}
 	case st.Endpoint != "":
-		if !trustedEndpoint(st.Endpoint, cfg, len(o.SealKey) > 0) {
-			return nil, fmt.Errorf("aws: waiter %s: the token names a custom endpoint that is not trusted: set Options.BaseEndpoint (or cfg.BaseEndpoint) to it, or seal tokens", w.name)
+		if err := checkTokenEndpoint(serviceOf(w.name), cfg.Region, st.Endpoint, configuredEndpoints(o, cfg)); err != nil {
+			return nil, tokenEndpointErr(w.name, err)
 		}
 	}
 	op := newOperation(w, cfg, st, in, o.Clock)
@@ -196,7 +198,7 @@ func decodeState(w Waiter, raw json.RawMessage) (tokenState, any, error) {
 	if err := checkEndpoint(st.Endpoint); err != nil {
 		return bad(err.Error())
 	}
-	if len(st.Region) > 64 || strings.ContainsAny(st.Region, "/:@?# ") {
+	if st.Region != "" && !validRegion(st.Region) {
 		return bad("its region is malformed")
 	}
 	return st, in, nil
@@ -306,7 +308,11 @@ func (o *operation) Poll(ctx context.Context) (poller.Observation, error) {
 		status = errorCode(callErr)
 		o.last, o.haveLast = reflect.Zero(o.w.outType).Interface(), true
 	}
-	obs.Detail = status
+	obs.Detail, obs.Message = status, reason
+	word := "status " + status
+	if callErr != nil {
+		word = "error " + status
+	}
 	switch {
 	case failure != nil:
 		obs.Status = poller.StatusFailed
@@ -328,10 +334,13 @@ func (o *operation) Poll(ctx context.Context) (poller.Observation, error) {
 			oe.Message = failureMessage(obs.Status, status, reason, failure)
 		}
 		obs.Err = oe
+		obs.Rule = o.w.name + " acceptor: " + word + " → failure"
 	case retrying:
 		obs.Status = poller.StatusRunning
+		obs.Rule = o.w.name + " acceptor: " + word + " → retry"
 	default:
 		obs.Status = poller.StatusSucceeded
+		obs.Rule = o.w.name + " acceptor: " + word + " → success"
 	}
 	return obs, nil
 }
@@ -464,29 +473,6 @@ func checkEndpoint(s string) error {
 		return errors.New("the endpoint holds user info")
 	}
 	return nil
-}
-
-func trustedEndpoint(s string, cfg awssdk.Config, sealed bool) bool {
-	if sealed || (cfg.BaseEndpoint != nil && *cfg.BaseEndpoint == s) {
-		return true
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return false
-	}
-	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
-	if host == "localhost" {
-		return true
-	}
-	if ip := net.ParseIP(host); ip != nil {
-		return ip.IsLoopback()
-	}
-	for _, d := range []string{".amazonaws.com", ".amazonaws.com.cn", ".api.aws"} {
-		if strings.HasSuffix(host, d) {
-			return true
-		}
-	}
-	return false
 }
 
 func durString(d time.Duration) string {

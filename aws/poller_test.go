@@ -1,6 +1,7 @@
 package aws_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -360,22 +361,26 @@ func TestResumeTrustsATokenEndpointOnlyWhenConfirmed(t *testing.T) {
 
 	_, err = aws.Resume[any](token, awssdk.Config{}, nil)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "not trusted")
-	assert.NotContains(t, err.Error(), "vpce-0abc")
+	assert.ErrorIs(t, err, poller.ErrInvalidToken)
+	assert.ErrorIs(t, err, aws.ErrEndpointNotTrusted)
+	assert.Contains(t, err.Error(), "vpce-0abc.example.internal:8443", "the refusal names the host")
+	assert.Contains(t, err.Error(), "BaseEndpoint", "the refusal names the option")
 
 	_, err = aws.Resume[any](token, awssdk.Config{}, &aws.Options{BaseEndpoint: custom})
 	require.NoError(t, err, "the caller confirms the endpoint")
-	_, err = aws.Resume[any](token, awssdk.Config{BaseEndpoint: awssdk.String(custom)}, nil)
+	_, err = aws.Resume[any](token, awssdk.Config{BaseEndpoint: awssdk.String(custom + "/")}, nil)
 	require.NoError(t, err, "the caller's config names the same endpoint")
 
-	key := []byte("k")
+	key := bytes.Repeat([]byte("k"), poller.MinSealKeySize)
 	ps, err := aws.NewPoller[any](cfg, "eks.ClusterActive", &eks.DescribeClusterInput{Name: awssdk.String("prod")},
 		&aws.Options{BaseEndpoint: custom, Options: poller.Options{SealKey: key}})
 	require.NoError(t, err)
 	sealed, err := ps.ResumeToken()
 	require.NoError(t, err)
-	p2, err := aws.Resume[any](sealed, awssdk.Config{}, &aws.Options{Options: poller.Options{SealKey: key}})
-	require.NoError(t, err, "a sealed token is trusted")
+	_, err = aws.Resume[any](sealed, awssdk.Config{}, &aws.Options{Options: poller.Options{SealKey: key}})
+	assert.ErrorIs(t, err, poller.ErrInvalidToken, "a seal proves who wrote the token, not where it may point")
+	p2, err := aws.Resume[any](sealed, awssdk.Config{BaseEndpoint: awssdk.String(custom)}, &aws.Options{Options: poller.Options{SealKey: key}})
+	require.NoError(t, err)
 	tok, err := p2.Token()
 	require.NoError(t, err)
 	var st struct{ Region, Endpoint string }
@@ -383,13 +388,51 @@ func TestResumeTrustsATokenEndpointOnlyWhenConfirmed(t *testing.T) {
 	assert.Equal(t, "eu-west-1", st.Region, "the token's region is kept")
 	assert.Equal(t, custom, st.Endpoint)
 
-	for _, trusted := range []string{"http://127.0.0.1:4566", "http://localhost:4566", "https://eks.eu-west-1.amazonaws.com"} {
-		p, err := aws.NewPoller[any](cfg, "eks.ClusterActive", &eks.DescribeClusterInput{Name: awssdk.String("prod")}, &aws.Options{BaseEndpoint: trusted})
-		require.NoError(t, err)
-		token, err := p.ResumeToken()
-		require.NoError(t, err)
-		_, err = aws.Resume[any](token, awssdk.Config{}, nil)
-		assert.NoError(t, err, trusted)
+	for _, ep := range []string{"https://eks.eu-west-1.amazonaws.com", "https://EKS.eu-west-1.amazonaws.com:443/"} {
+		_, err := aws.Resume[any](withEndpoint(t, token, ep), awssdk.Config{}, nil)
+		assert.NoError(t, err, "the service's own endpoint for the region: %s", ep)
+	}
+	for _, ep := range []string{
+		"http://127.0.0.1:4566", "http://localhost:4566", // loopback is the caller's to name
+		"https://abc123.execute-api.eu-west-1.amazonaws.com", // anyone can own an API Gateway
+		"http://eks.eu-west-1.amazonaws.com",                 // downgrade
+		"https://eks.eu-west-1.amazonaws.com:8443",           // other port
+		"https://eks.us-east-1.amazonaws.com",                // another region than the token's
+		"https://cloudformation.eu-west-1.amazonaws.com",     // another service
+		"https://bucket.s3.eu-west-1.amazonaws.com",          // anyone can own a bucket
+		"https://eks.eu-west-1.amazonaws.com/stage",          // a path
+		"https://user@eks.eu-west-1.amazonaws.com",           // user info
+		"https://eks.eu-west-1.amazonaws.com.evil.example",   // suffix trick
+	} {
+		_, err := aws.Resume[any](withEndpoint(t, token, ep), awssdk.Config{}, nil)
+		assert.ErrorIs(t, err, poller.ErrInvalidToken, ep)
+	}
+}
+
+// withEndpoint rewrites a token's endpoint, as an attacker with write
+// access to the store would.
+func withEndpoint(t *testing.T, token, endpoint string) string {
+	t.Helper()
+	tok, err := poller.DecodeToken(token, nil)
+	require.NoError(t, err)
+	var st map[string]any
+	require.NoError(t, json.Unmarshal(tok.State, &st))
+	st["endpoint"] = endpoint
+	tok.State, err = json.Marshal(st)
+	require.NoError(t, err)
+	out, err := tok.Encode()
+	require.NoError(t, err)
+	return out
+}
+
+func TestResumeRefusesWrongProviderAndUnknownWaiterAsInvalidTokens(t *testing.T) {
+	for _, raw := range []string{
+		`{"lrokit":1,"provider":"gcp","kind":"longrunning","state":{"name":"operations/x"}}`,
+		`{"lrokit":1,"provider":"aws","kind":"nosuch.Waiter","state":{"region":"us-east-1","input":{}}}`,
+		`{"lrokit":1,"provider":"aws","kind":"cloudformation.StackCreateComplete","state":{"region":"x.execute-api.us-east-1","input":{"StackName":"a"}}}`,
+	} {
+		_, err := aws.Resume[any](raw, awssdk.Config{Region: "us-east-1"}, nil)
+		assert.ErrorIs(t, err, poller.ErrInvalidToken, raw)
 	}
 }
 
@@ -461,7 +504,7 @@ func TestResumeRejectsForeignAndMalformedTokens(t *testing.T) {
 		want  string
 	}{
 		"garbage":            {"not a token", "invalid resume token"},
-		"another provider":   {other, `"azure" token`},
+		"another provider":   {other, `provider "azure", not "aws"`},
 		"unknown waiter":     {unknown, `"s3.BucketExists" is not registered`},
 		"no state":           {good(``), "no state"},
 		"null state":         {good(`null`), "no input"},

@@ -69,11 +69,18 @@ type fleetDriver struct {
 }
 
 func newFleetDriver(env *Env, policy poller.Policy) Driver {
+	return newFleetDriverWith(env, policy, fleet.SignalOptions{})
+}
+
+// newFleetDriverWith is newFleetDriver with the engine's signal options.
+func newFleetDriverWith(env *Env, policy poller.Policy, signals fleet.SignalOptions) *fleetDriver {
 	seedGlobalRand(env.seed)
 	clock := env.Clock
 	d := &fleetDriver{env: env, policy: policy, clock: clock, done: make(chan error, 1)}
 	d.store = persist.NewMemoryStore(&persist.Options{Clock: clock})
-	eng, err := fleet.New(d.store, d.resolve, fleetOptions(clock, policy, d.event))
+	o := fleetOptions(clock, policy, d.event)
+	o.Signals = signals
+	eng, err := fleet.New(d.store, d.resolve, o)
 	if err != nil {
 		panic(err)
 	}
@@ -177,7 +184,7 @@ func (d *fleetDriver) resolve(_ context.Context, token string, opts *poller.Opti
 	if err != nil {
 		return fleet.Op{}, err
 	}
-	return fleet.Op{Poller: p, Host: "host-" + strconv.Itoa(op.Host), Kind: d.env.W.Kinds[op.Kind].Name}, nil
+	return fleet.Op{Poller: p, Host: "host-" + strconv.Itoa(op.Host), Kind: d.env.W.Kinds[op.Kind].Name, Match: []string{simURL(op.ID)}}, nil
 }
 
 func (d *fleetDriver) operation(op *Op) poller.Operation {

@@ -87,6 +87,8 @@ type Env struct {
 	// script, in tests, answers instead of the servers: the op, the time
 	// and how many requests the op made before this one.
 	script func(op *Op, now time.Duration, n int) Response
+	// push is the push row's driver, whose notification times MeasurePush reads.
+	push *pushDriver
 }
 
 const (

@@ -44,7 +44,10 @@ func (w *claimWork) run(ctx context.Context, e *Engine) {
 		op, err := e.resolveRecord(ctx, rec)
 		if err != nil {
 			w.rejected = append(w.rejected, rejection{key: rec.Key, err: err})
-			if errors.Is(err, poller.ErrInvalidToken) {
+			// A record sealed with a key this engine lacks (not given, or
+			// rotated out here but not everywhere) may be sound: release it
+			// for an engine holding the key, never fail it.
+			if errors.Is(err, poller.ErrInvalidToken) && !errors.Is(err, poller.ErrSealKeyUnavailable) {
 				bad := rec
 				bad.Status, bad.Detail = poller.StatusFailed, clip("fleet: token cannot be resumed: "+err.Error(), persist.MaxDetailLen)
 				_, _ = e.store.Put(ctx, bad)
@@ -52,8 +55,10 @@ func (w *claimWork) run(ctx context.Context, e *Engine) {
 			_ = e.store.Release(ctx, rec.Key, rec.Lease)
 			continue
 		}
+		match := matchKeysOf(op.Match)
+		match = append(match, tokenMatchKeys(rec.Token, e.opts.SealKey)...)
 		rec.Token = ""
-		w.claimed = append(w.claimed, &entry{rec: rec, op: op, idx: -1, leaseUntil: rec.Lease.Expires})
+		w.claimed = append(w.claimed, &entry{rec: rec, op: op, idx: -1, leaseUntil: rec.Lease.Expires, match: match})
 	}
 	if len(recs) == skipped && err == nil && w.checkLeft {
 		w.left, w.err = countUnfinished(ctx, e.store)
@@ -71,7 +76,19 @@ func (w *claimWork) apply(e *Engine, hk *housekeeping, now time.Time) {
 		e.claimNow = true // more may be waiting
 	}
 	for _, rj := range w.rejected {
-		e.log.LogAttrs(ctx, slog.LevelWarn, "fleet: cannot resume operation", slog.String("key", rj.key), slog.String("error", rj.err.Error()))
+		switch {
+		case !errors.Is(rj.err, poller.ErrSealKeyUnavailable):
+			e.log.LogAttrs(ctx, slog.LevelWarn, "fleet: cannot resume operation", slog.String("key", rj.key), slog.String("error", rj.err.Error()))
+		case !e.keyless[rj.key]:
+			// Reclaimed every round until an engine with the key takes
+			// it: warn once per key, count every time.
+			e.keyless[rj.key] = true
+			e.log.LogAttrs(ctx, slog.LevelWarn, "fleet: operation released: sealed with a key this engine does not hold (set the current key, or keep the old one in SealKeys)",
+				slog.String("key", rj.key), slog.String("error", rj.err.Error()))
+		}
+		if errors.Is(rj.err, poller.ErrSealKeyUnavailable) {
+			e.counters.keyless++
+		}
 		e.counters.released++
 		e.events = append(e.events, Event{Kind: EventReleased, Key: rj.key, At: now, Err: rj.err})
 	}
@@ -86,8 +103,10 @@ func (w *claimWork) apply(e *Engine, hk *housekeeping, now time.Time) {
 				e.unqueue(old)
 			}
 			e.priors.unwatch(old)
+			e.sig.remove(old)
 		}
 		e.ops[key] = en
+		e.sig.add(en)
 		en.host = e.hostFor(en.op.Host, now)
 		p := en.op.Poller
 		en.prevPoll = now
@@ -111,7 +130,7 @@ func (w *claimWork) apply(e *Engine, hk *housekeeping, now time.Time) {
 func (e *Engine) resolveRecord(ctx context.Context, rec persist.Record) (Op, error) {
 	opts := &poller.Options{
 		Policy: e.opts.Policy, Clock: e.clock, Logger: e.log,
-		PollTimeout: e.opts.PollTimeout, SealKey: e.opts.SealKey,
+		PollTimeout: e.opts.PollTimeout, SealKey: e.opts.SealKey, SealKeys: e.opts.SealKeys, TracerProvider: e.opts.TracerProvider,
 	}
 	op, err := e.resolve(ctx, rec.Token, opts)
 	if err != nil {

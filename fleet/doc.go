@@ -25,8 +25,12 @@
 //     took and holds the first poll of a new one until an early quantile of
 //     those durations (see PriorOptions).
 //   - Events: OnEvent reports claims, polls, releases and, exactly once per
-//     operation, its terminal result. Wake polls an operation now, so a
-//     webhook or push notification combines with polling.
+//     operation, its terminal result. Wake polls an operation now.
+//   - Push as a hint: Signal takes a notification's identifiers (URLs,
+//     operation names, ARNs; see MatchKeys), polls the operations they name
+//     at the next opportunity and changes nothing else, so a lost, late,
+//     duplicated or forged notification never changes a result. Package
+//     push receives them over HTTP; SignalOptions bound what they save.
 //   - Observability: Stats, log/slog records, and OpenTelemetry metrics
 //     (Options.MeterProvider): lrokit.fleet.requests {host, outcome},
 //     lrokit.fleet.poll.duration {host}, lrokit.fleet.operations.completed

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -244,4 +245,47 @@ func TestEngine_LeavesIntentsToTheBeginThatWroteThem(t *testing.T) {
 	assert.Equal(t, in, rec.Token)
 	assert.Empty(t, h.eventsOf("op/intent"))
 	assert.Equal(t, map[string]int{"op/00000": 1}, h.doneCounts(), "and it does not keep ExitWhenDone waiting")
+}
+
+func TestEngine_RecordSealedWithAKeyItLacksIsReleasedNotFailed(t *testing.T) {
+	h := newHarness(true)
+	keyOld := bytes.Repeat([]byte("o"), poller.MinSealKeySize)
+	keyNew := bytes.Repeat([]byte("n"), poller.MinSealKeySize)
+	plain, err := h.cloud.Start(fakecloud.Spec{Host: "h", Duration: time.Minute})
+	require.NoError(t, err)
+	tok, err := poller.DecodeToken(plain, nil)
+	require.NoError(t, err)
+	sealed, err := tok.Seal(keyOld)
+	require.NoError(t, err)
+	_, err = Add(context.Background(), h.store, "op/sealed", sealed, nil, keyOld)
+	require.NoError(t, err)
+
+	// A worker that rotated the old key out (or never had it): it
+	// releases the record and reports it, round after round, and never
+	// marks it failed.
+	for _, opts := range []Options{{SealKey: keyNew}, {}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		released := 0
+		e := h.engine(t, Options{SealKey: opts.SealKey, OnEvent: func(ev Event) {
+			if ev.Kind == EventReleased && ev.Key == "op/sealed" {
+				require.ErrorIs(t, ev.Err, poller.ErrSealKeyUnavailable)
+				if released++; released == 3 {
+					cancel()
+				}
+			}
+		}})
+		require.NoError(t, e.Run(ctx))
+		assert.Equal(t, int64(3), e.Stats().Keyless)
+		rec, err := h.store.Get(context.Background(), "op/sealed")
+		require.NoError(t, err)
+		assert.False(t, rec.Status.Terminal(), "a record the engine cannot open is not its to fail: %s %s", rec.Status, rec.Detail)
+		assert.Empty(t, rec.Lease.Owner, "released")
+	}
+
+	// A worker holding the old key among its older keys finishes it.
+	run(t, context.Background(), h.engine(t, Options{SealKey: keyNew, SealKeys: [][]byte{keyOld}, ExitWhenDone: true}))
+	rec, err := h.store.Get(context.Background(), "op/sealed")
+	require.NoError(t, err)
+	assert.Equal(t, poller.StatusSucceeded, rec.Status)
+	assert.Equal(t, 1, h.doneCounts()["op/sealed"])
 }

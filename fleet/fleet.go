@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/lrokit/lrokit/persist"
 	"github.com/lrokit/lrokit/poller"
@@ -49,6 +50,9 @@ type Op struct {
 	// "azure PUT Microsoft.ContainerService/managedClusters". Empty: no
 	// priors are learned or used.
 	Kind string
+	// Match lists identifiers a Signal may name the operation by, beyond
+	// those the engine derives from its token (see MatchKeys). Optional.
+	Match []string
 }
 
 // Resolver turns a stored resume token into an Op, with the caller's own
@@ -104,6 +108,9 @@ type Options struct {
 	Limits HostLimits
 	// Priors configure learned durations.
 	Priors PriorOptions
+	// Signals configure how Signal moves polls and what the schedule
+	// learns from sources that deliver.
+	Signals SignalOptions
 	// Policy is the base poller policy handed to the Resolver. Unless set,
 	// RetryBudget is DefaultRetryBudget: a fleet never gives up an
 	// operation for transient errors (a throttled host is not the
@@ -114,6 +121,11 @@ type Options struct {
 	// SealKey, when set, is the key tokens are sealed with (see
 	// poller.Token.Seal); Add checks tokens with it.
 	SealKey []byte
+	// SealKeys are older keys still accepted (rotation). A record sealed
+	// with a key the engine does not hold is released for another engine
+	// and reported (EventReleased, a warning, Stats.Keyless), never marked
+	// failed: the right key can still finish it.
+	SealKeys [][]byte
 	// OverdueAfter is how late an operation's poll may be before it counts
 	// as overdue in Stats and metrics. Default 1 min.
 	OverdueAfter time.Duration
@@ -142,6 +154,9 @@ type Options struct {
 	// MeterProvider receives the engine's metrics (see package doc); nil
 	// means none.
 	MeterProvider metric.MeterProvider
+	// TracerProvider traces each poll as a span linked to the span that
+	// began the operation (poller.Options.TracerProvider); nil means none.
+	TracerProvider trace.TracerProvider
 }
 
 func (o Options) resolved() Options {
@@ -165,6 +180,7 @@ func (o Options) resolved() Options {
 	}
 	o.Limits = o.Limits.resolved()
 	o.Priors = o.Priors.resolved()
+	o.Signals = o.Signals.resolved(o.Policy.BaseDelay(24 * time.Hour))
 	if o.Policy.RetryBudget == 0 {
 		o.Policy.RetryBudget = DefaultRetryBudget
 	}
@@ -217,7 +233,11 @@ type Engine struct {
 	ready    hostHeap // hosts with queued operations, by ready time
 	inflight int
 	priors   *priors
+	sig      *signals
 	counters counters
+	// keyless holds the keys of records already reported as sealed with
+	// a key this engine does not hold.
+	keyless  map[string]bool
 	claimNow bool
 	events   []Event
 }
@@ -243,10 +263,12 @@ func New(store persist.Store, resolve Resolver, opts *Options) (*Engine, error) 
 	}
 	e := &Engine{
 		store: s, resolve: resolve, opts: o, clock: o.Clock, log: o.Logger,
-		kick:   make(chan struct{}, 1),
-		ops:    map[string]*entry{},
-		hosts:  map[string]*host{},
-		priors: newPriors(o.Priors),
+		kick:    make(chan struct{}, 1),
+		ops:     map[string]*entry{},
+		keyless: map[string]bool{},
+		hosts:   map[string]*host{},
+		priors:  newPriors(o.Priors),
+		sig:     newSignals(o.Signals),
 	}
 	m, err := newMetrics(o.MeterProvider, e)
 	if err != nil {
@@ -269,7 +291,7 @@ func (e *Engine) Owner() string { return e.opts.Owner }
 // Add stores a new operation under key, for this engine (which claims it at
 // its next scheduling round) or any engine on the same store. See Add.
 func (e *Engine) Add(ctx context.Context, key, token string, labels map[string]string) (persist.Record, error) {
-	r, err := add(ctx, e.store, key, token, labels, e.opts.SealKey)
+	r, err := add(ctx, e.store, key, token, labels, e.opts.SealKey, e.opts.SealKeys...)
 	if err == nil {
 		e.mu.Lock()
 		e.claimNow = true
@@ -284,16 +306,16 @@ func (e *Engine) Add(ctx context.Context, key, token string, labels map[string]s
 // request) and labels. It fails with persist.ErrConflict when key exists,
 // ErrReservedKey for keys under ReservedPrefix, and an error wrapping
 // poller.ErrInvalidToken when token cannot be decoded (with sealKey when
-// tokens are sealed).
-func Add(ctx context.Context, s persist.Store, key, token string, labels map[string]string, sealKey []byte) (persist.Record, error) {
-	return add(ctx, s, key, token, labels, sealKey)
+// tokens are sealed; older keys are accepted for rotation).
+func Add(ctx context.Context, s persist.Store, key, token string, labels map[string]string, sealKey []byte, older ...[]byte) (persist.Record, error) {
+	return add(ctx, s, key, token, labels, sealKey, older...)
 }
 
-func add(ctx context.Context, s persist.Store, key, token string, labels map[string]string, sealKey []byte) (persist.Record, error) {
+func add(ctx context.Context, s persist.Store, key, token string, labels map[string]string, sealKey []byte, older ...[]byte) (persist.Record, error) {
 	if strings.HasPrefix(key, ReservedPrefix) {
 		return persist.Record{}, fmt.Errorf("fleet: add %q: %w", key, ErrReservedKey)
 	}
-	tok, err := poller.DecodeToken(token, sealKey)
+	tok, err := poller.DecodeToken(token, sealKey, older...)
 	if err != nil {
 		return persist.Record{}, fmt.Errorf("fleet: add %q: %w", key, err)
 	}

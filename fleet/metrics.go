@@ -26,6 +26,9 @@ type Stats struct {
 	// Claimed, Completed and Released count operations taken, finished
 	// (EventDone) and let go (EventReleased).
 	Claimed, Completed, Released int64
+	// Keyless counts releases of records sealed with a key this engine
+	// does not hold (Options.SealKeys), each claim round.
+	Keyless int64
 	// Hosts holds one entry per host polled, sorted by name.
 	Hosts []HostStats
 }
@@ -50,6 +53,7 @@ type HostStats struct {
 type counters struct {
 	polls, throttles, errors     int64
 	claimed, completed, released int64
+	keyless                      int64
 }
 
 // Stats returns a snapshot of the engine. It is safe to call at any time.
@@ -61,6 +65,7 @@ func (e *Engine) Stats() Stats {
 		Held: len(e.ops), InFlight: e.inflight,
 		Polls: e.counters.polls, Throttles: e.counters.throttles, Errors: e.counters.errors,
 		Claimed: e.counters.claimed, Completed: e.counters.completed, Released: e.counters.released,
+		Keyless: e.counters.keyless,
 	}
 	late := now.Add(-e.opts.OverdueAfter)
 	for _, en := range e.ops {

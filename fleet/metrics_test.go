@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/lrokit/lrokit/fleet/internal/fakecloud"
+	"github.com/lrokit/lrokit/internal/tracecheck"
+	"github.com/lrokit/lrokit/poller"
 )
 
 // countingProvider counts what the engine records through the metric API.
@@ -63,4 +65,15 @@ func TestEngine_RecordsMetricsOnlyWithAMeterProvider(t *testing.T) {
 	assert.Greater(t, polls, int64(5), "every poll is counted")
 	assert.Equal(t, polls, mp.adds["lrokit.fleet.poll.duration"].Load(), "and timed")
 	assert.Equal(t, int64(5), mp.adds["lrokit.fleet.operations.completed"].Load())
+}
+
+func TestEngine_TracesPollsOnlyWithATracerProvider(t *testing.T) {
+	rec := tracecheck.New()
+	h := newHarness(true)
+	h.add(t, 3, func(int) fakecloud.Spec { return fakecloud.Spec{Host: "h", Kind: "k", Duration: time.Minute} })
+	e := h.engine(t, Options{ExitWhenDone: true, TracerProvider: rec})
+	run(t, context.Background(), e)
+	polls := rec.Named(poller.SpanPoll)
+	assert.Equal(t, e.Stats().Polls, int64(len(polls)), "one span per poll")
+	assert.Empty(t, rec.Named(poller.SpanWait), "the engine polls; it does not Wait")
 }

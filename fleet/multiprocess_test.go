@@ -38,6 +38,9 @@ const (
 
 // postgresDSN returns the test database's DSN, or skips (fails under CI)
 // when it is unreachable.
+// mpWorkers is each process's worker count.
+const mpWorkers = 16
+
 func postgresDSN(t *testing.T) string {
 	t.Helper()
 	dsn := os.Getenv("LROKIT_TEST_POSTGRES")
@@ -208,7 +211,10 @@ func TestFleet_ThreeProcessesShareOperationsAndSurviveAKill(t *testing.T) {
 			assert.False(t, at.After(killed), "%s finished after the kill but was never reported", key)
 		}
 	}
-	assert.LessOrEqual(t, len(unreported), 5, "unreported results: %v", unreported)
+	// Each worker stores then reports, so at most one result per worker of
+	// w0 (Workers: 16 below) can fall between the two; how many did depends
+	// on the machine's load, not on a bug.
+	assert.LessOrEqual(t, len(unreported), mpWorkers, "unreported results: %v", unreported)
 
 	// Takeover: w0's unfinished operations, claimed by the survivors after
 	// the kill. (Under load, a lease of w0 may also lapse before the kill,
@@ -261,7 +267,7 @@ func fleetChild(t *testing.T) {
 		return Op{Poller: p, Host: spec.Host, Kind: spec.Kind}, nil
 	}
 	e, err := New(st, resolve, &Options{
-		Owner: name, Workers: 16, Capacity: 800, ClaimBatch: 100,
+		Owner: name, Workers: mpWorkers, Capacity: 800, ClaimBatch: 100,
 		ClaimInterval: mpClaimEvery, LeaseTTL: mpLeaseTTL, ExitWhenDone: true,
 		Limits: HostLimits{Rate: 100_000},
 		Policy: poller.Policy{Floor: 200 * time.Millisecond, Cap: 500 * time.Millisecond},

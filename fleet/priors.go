@@ -408,6 +408,8 @@ type Prior struct {
 	Expected time.Duration
 	// Median is the median duration, zero while there are too few samples.
 	Median time.Duration
+	// P95 is the 95th percentile, zero while there are too few samples.
+	P95 time.Duration
 }
 
 // Priors returns the learned durations stored in s, sorted by kind, as the
@@ -421,6 +423,7 @@ func Priors(ctx context.Context, s persist.Store) ([]Prior, error) {
 			Kind: kind, Samples: len(samples),
 			Expected: quantile(samples, o.Quantile, o.MinSamples),
 			Median:   quantile(samples, 0.5, o.MinSamples),
+			P95:      quantile(samples, 0.95, o.MinSamples),
 		})
 	}
 	slices.SortFunc(out, func(a, b Prior) int { return strings.Compare(a.Kind, b.Kind) })

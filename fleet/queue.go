@@ -21,11 +21,17 @@ type entry struct {
 	saveFails  int
 	inflight   bool
 	wake       bool
-	sample     bool // its duration counts for the priors
-	unsaved    bool // the last poll's state is not stored yet
-	lost       bool // the lease went while a task held it
-	deferred   bool // due is when to decide again, not to poll (an open hold)
-	watched    bool // a sample the priors follow while it runs
+	sample     bool   // its duration counts for the priors
+	unsaved    bool   // the last poll's state is not stored yet
+	lost       bool   // the lease went while a task held it
+	deferred   bool   // due is when to decide again, not to poll (an open hold)
+	watched    bool   // a sample the priors follow while it runs
+	digested   bool   // digest is the stored token's (see saveWork.token)
+	digest     uint64 // poller.Token.Digest of the token stored
+
+	// Push signals (signal.go).
+	signaled bool     // a Signal asked for the next poll
+	match    []string // its keys in the signal index (see MatchKeys)
 }
 
 // host is the queue and rate limit of one host. The scheduler pops the

@@ -28,6 +28,7 @@ func (w *releaseWork) apply(e *Engine, _ *housekeeping, _ time.Time) {
 	for _, en := range e.ops {
 		e.unqueue(en)
 		e.priors.unwatch(en)
+		e.sig.remove(en)
 	}
 	clear(e.ops)
 }
@@ -39,6 +40,7 @@ func (e *Engine) release(en *entry, err error) {
 		delete(e.ops, key)
 	}
 	e.priors.unwatch(en)
+	e.sig.remove(en)
 	e.counters.released++
 	e.log.LogAttrs(context.Background(), slog.LevelWarn, "fleet: operation released", slog.String("key", key), slog.String("error", err.Error()))
 	e.events = append(e.events, e.event(EventReleased, en, e.clock.Now(), err))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -21,9 +22,49 @@ type saveWork struct {
 	en      *entry
 	pollErr error // the poll's error, when a poll preceded the save
 
-	rec    persist.Record // as stored, without its token
-	gaveUp bool
-	err    error
+	rec     persist.Record // as stored, without its token
+	gaveUp  bool
+	err     error
+	digest  uint64 // of the token stored, when digested
+	skipped bool   // nothing but the schedule changed: nothing was written
+}
+
+// tokenSource is a Poller whose token can be compared before it is encoded
+// (*poller.Poller[T] is one).
+type tokenSource interface {
+	Token() (poller.Token, error)
+	AppendToken(dst []byte, t poller.Token) ([]byte, error)
+}
+
+// tokenBufs are the workers' encoding buffers.
+var tokenBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// token returns the operation's resume token, or skip when it differs from
+// the one stored only in its schedule bookkeeping (poller.Token.Digest): a
+// poll that saw nothing new. Skipping keeps crash safety (persist.Tracker's
+// OnPoll explains why): the engine that claims the record next polls it at
+// once. A lost lease is noticed by the renewals, not by saves.
+func (w *saveWork) token(p Poller) (tok string, skip bool, err error) {
+	ts, ok := p.(tokenSource)
+	if !ok {
+		tok, err = p.ResumeToken()
+		return tok, false, err
+	}
+	pt, err := ts.Token()
+	if err != nil {
+		return "", false, err
+	}
+	en := w.en
+	w.digest = pt.Digest()
+	if w.pollErr == nil && !en.unsaved && en.digested && w.digest == en.digest {
+		return "", true, nil
+	}
+	buf := tokenBufs.Get().(*[]byte)
+	defer tokenBufs.Put(buf)
+	if *buf, err = ts.AppendToken((*buf)[:0], pt); err != nil {
+		return "", false, err
+	}
+	return string(*buf), false, nil
 }
 
 func (w *saveWork) run(ctx context.Context, e *Engine) {
@@ -31,9 +72,13 @@ func (w *saveWork) run(ctx context.Context, e *Engine) {
 	p := en.op.Poller
 	key := en.rec.Key
 	rec := en.rec
-	tok, err := p.ResumeToken()
+	tok, skip, err := w.token(p)
 	if err != nil {
 		w.err = fmt.Errorf("fleet: resume token of %q: %w", key, err)
+		return
+	}
+	if skip {
+		w.rec, w.skipped = rec, true
 		return
 	}
 	rec.Token = tok
@@ -96,6 +141,8 @@ func (e *Engine) saved(w *saveWork, p *pollWork, now time.Time) {
 	}
 	en.unsaved, en.saveFails = false, 0
 	en.rec = w.rec
+	_, en.digested = en.op.Poller.(tokenSource)
+	en.digest = w.digest
 	if en.rec.Status.Terminal() {
 		e.finished(en, w, p, now)
 		return
@@ -125,6 +172,8 @@ func (e *Engine) finished(en *entry, w *saveWork, p *pollWork, now time.Time) {
 		e.priors.observe(en.op.Kind, mid.Sub(en.op.Poller.Created()))
 	}
 	e.priors.unwatch(en)
+	e.sig.finished(en, now)
+	e.sig.remove(en)
 	delete(e.ops, key)
 	e.counters.completed++
 	e.met.completed.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", en.op.Kind), attribute.String("status", string(en.rec.Status))))

@@ -68,12 +68,17 @@ func (e *Engine) decide(en *entry, now time.Time) (time.Time, bool) {
 			plan.Hold.Recheck = e.opts.Policy.BaseDelay(age)
 		}
 	}
-	return nextPoll(plan)
+	at, again := nextPoll(plan)
+	if !plan.Wake && !plan.Hinted {
+		at = e.sig.quiet(en, at, now)
+	}
+	return at, again
 }
 
 // schedule queues en for its next poll.
 func (e *Engine) schedule(en *entry, now time.Time) {
 	en.due, en.deferred = e.decide(en, now)
+	en.signaled = en.wake // a signal during the poll asked for this one
 	en.wake = false
 	en.host.push(en)
 	e.ready.update(en.host)

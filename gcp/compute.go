@@ -205,12 +205,14 @@ func (o *computeOperation) Poll(ctx context.Context) (poller.Observation, error)
 // NotStarted, RUNNING is Running, DONE is Succeeded unless it failed (see
 // computeFailed). An unknown status keeps the operation Running.
 func observeCompute(op *compute.Operation) poller.Observation {
-	obs := poller.Observation{Status: poller.StatusRunning, Detail: printableDetail(op.Status), Progress: float64(min(max(op.Progress, 0), 100))}
+	obs := poller.Observation{Status: poller.StatusRunning, Detail: printableDetail(op.Status), Progress: float64(min(max(op.Progress, 0), 100)),
+		Message: printableMessage(op.StatusMessage), Rule: "status " + printableDetail(op.Status)}
 	switch op.Status {
 	case computePending:
 		obs.Status = poller.StatusNotStarted
 	case computeDone:
 		if computeFailed(op) {
+			obs.Rule = "status DONE with error.errors or httpErrorStatusCode"
 			obs.Status = poller.StatusFailed
 			obs.Err = computeError(op, obs)
 			return obs

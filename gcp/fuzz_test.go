@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -117,6 +118,47 @@ func FuzzDescribeMetadata(f *testing.F) {
 		}
 		if len(v.State) > 64 {
 			t.Fatalf("state of %d bytes kept", len(v.State))
+		}
+	})
+}
+
+// FuzzTrustEndpoint: the endpoint check never panics, every refusal wraps
+// poller.ErrInvalidToken, and without a configured endpoint only a Google
+// API host over https on the default port is trusted.
+func FuzzTrustEndpoint(f *testing.F) {
+	for _, s := range [][2]string{
+		{"us-central1-aiplatform.googleapis.com:443", ""},
+		{"https://compute.googleapis.com/compute/v1/", ""},
+		{"127.0.0.1:8443", "127.0.0.1:8443"},
+		{"http://compute.googleapis.com/", ""},
+		{"compute.googleapis.com:8443", ""},
+		{"https://u@compute.googleapis.com/", ""},
+		{"compute.googleapis.com.evil.example", ""},
+		{"COMPUTE.GOOGLEAPIS.COM", "https://compute.googleapis.com/"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, endpoint, configured string) {
+		err := TrustEndpoint(endpoint, configured)
+		if err != nil {
+			if !errors.Is(err, poller.ErrInvalidToken) {
+				t.Fatalf("refusal does not wrap ErrInvalidToken: %v", err)
+			}
+			return
+		}
+		if endpoint == "" || configured != "" {
+			return
+		}
+		if !IsGoogleEndpoint(endpoint) {
+			t.Fatalf("trusted %q, which is not a Google API endpoint", endpoint)
+		}
+		u, perr := endpointURL(endpoint)
+		if perr != nil {
+			t.Fatalf("trusted %q, which does not parse: %v", endpoint, perr)
+		}
+		h := strings.ToLower(u.Hostname())
+		if !strings.EqualFold(u.Scheme, "https") || (u.Port() != "" && u.Port() != "443") || u.User != nil || !strings.HasSuffix(strings.TrimSuffix(h, "."), ".googleapis.com") {
+			t.Fatalf("trusted %q", endpoint)
 		}
 	})
 }

@@ -120,15 +120,17 @@ func (o *operation[T]) Poll(ctx context.Context) (poller.Observation, error) {
 // percent field.
 func observe(op *longrunningpb.Operation) (poller.Observation, metadataView) {
 	md := describeMetadata(op.GetMetadata())
-	obs := poller.Observation{Status: poller.StatusRunning, Detail: md.State, Progress: md.Progress}
+	obs := poller.Observation{Status: poller.StatusRunning, Detail: md.State, Progress: md.Progress, Message: md.Message, Rule: "done is false"}
 	if !op.GetDone() {
 		return obs, md
 	}
+	obs.Rule = "done with response"
 	if r, failed := op.GetResult().(*longrunningpb.Operation_Error); failed {
 		obs.Status = poller.StatusFailed
 		if codes.Code(r.Error.GetCode()) == codes.Canceled {
 			obs.Status = poller.StatusCanceled
 		}
+		obs.Rule = "done with error (google.rpc.Status)"
 		obs.Err = operationError(r.Error, obs)
 		return obs, md
 	}

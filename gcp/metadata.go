@@ -135,6 +135,7 @@ var (
 	progressFields = []string{"progress", "operationProgress", "operation_progress"}
 	stateFields    = []string{"state", "status"}
 	startFields    = []string{"createTime", "create_time", "startTime", "start_time"}
+	messageFields  = []string{"statusMessage", "status_message", "statusDetail", "status_detail", "progressMessage", "progress_message"}
 )
 
 // metadataView is what an operation's metadata says about its progress.
@@ -142,6 +143,7 @@ type metadataView struct {
 	State    string
 	Progress float64
 	Started  time.Time
+	Message  string
 }
 
 // describeMetadata reads state, progress and start time from metadata of
@@ -183,6 +185,12 @@ func describeMetadata(a *anypb.Any) metadataView {
 			break
 		}
 	}
+	for _, k := range messageFields {
+		if s, ok := fields[k].(string); ok && s != "" {
+			v.Message = printableMessage(s)
+			break
+		}
+	}
 	for _, k := range startFields {
 		if s, ok := fields[k].(string); ok {
 			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
@@ -216,6 +224,17 @@ func percentOf(fields map[string]any) (float64, bool) {
 // logs and tokens.
 func printableDetail(s string) string {
 	const limit = 64
+	s = strings.TrimSpace(s)
+	if len(s) > limit {
+		s = s[:limit]
+	}
+	return strings.ToValidUTF8(s, "")
+}
+
+// printableMessage bounds a server-supplied message kept in observations
+// and logs.
+func printableMessage(s string) string {
+	const limit = 256
 	s = strings.TrimSpace(s)
 	if len(s) > limit {
 		s = s[:limit]

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/lrokit/lrokit/internal/trust"
 	"github.com/lrokit/lrokit/poller"
 )
 
@@ -163,24 +164,66 @@ func normalizeEndpoint(ep string) string {
 	return host
 }
 
-// IsGoogleEndpoint reports whether endpoint names a host under
-// googleapis.com over https. A caller that builds an authenticated client
-// from a token's endpoint (TokenEndpoint) should require this, or its own
-// allow-list, so that a tampered token cannot send credentials elsewhere.
-func IsGoogleEndpoint(endpoint string) bool {
-	if validEndpoint(endpoint) != nil || endpoint == "" {
-		return false
+// endpointOption names what a caller sets to trust another endpoint.
+const endpointOption = "gcp.Options.Endpoint (CLI: --gcp-endpoint)"
+
+// googleAPIs are the endpoints trusted without configuration: Google's
+// API hosts, over https on the default port.
+var googleAPIs = trust.MustNew(endpointOption, false, ".googleapis.com")
+
+// endpointURL parses an endpoint in either form option.WithEndpoint takes.
+func endpointURL(endpoint string) (*url.URL, error) {
+	if err := validEndpoint(endpoint); err != nil {
+		return nil, fmt.Errorf("%w: %w", trust.ErrUntrusted, err)
 	}
 	raw := endpoint
 	if !strings.Contains(raw, "://") {
 		raw = "https://" + raw
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" {
+	return trust.ParseAbsolute(raw)
+}
+
+// IsGoogleEndpoint reports whether endpoint names a host under
+// googleapis.com over https on the default port. A caller that builds an
+// authenticated client from a token's endpoint (TokenEndpoint) should
+// require this, or name the endpoint itself (see TrustEndpoint), so that a
+// tampered token cannot send credentials elsewhere.
+func IsGoogleEndpoint(endpoint string) bool {
+	if endpoint == "" {
 		return false
 	}
-	h := strings.ToLower(u.Hostname())
-	return h == "googleapis.com" || strings.HasSuffix(h, ".googleapis.com")
+	u, err := endpointURL(endpoint)
+	return err == nil && googleAPIs.Check(u) == nil
+}
+
+// TrustEndpoint decides whether a token's endpoint may receive the
+// caller's credentials (DESIGN.md, "Tokens": trust comes from the caller,
+// never from the token): "" (none recorded), the endpoint the caller
+// configured (configured, compared as option.WithEndpoint means it), or,
+// when the caller configured none, a Google API host (*.googleapis.com,
+// https, default port). Resume and ResumeCompute apply it; a caller that
+// builds its client from TokenEndpoint applies it first. Errors wrap
+// poller.ErrInvalidToken and trust.ErrUntrusted and name the host and the
+// option, never a path.
+func TrustEndpoint(endpoint, configured string) error {
+	if endpoint == "" {
+		return nil
+	}
+	u, err := endpointURL(endpoint)
+	if err != nil {
+		return fmt.Errorf("%w: the token's endpoint: %w", poller.ErrInvalidToken, err)
+	}
+	if configured != "" {
+		if sameEndpoint(endpoint, configured) {
+			return nil
+		}
+		o, _ := trust.Origin(u)
+		return fmt.Errorf("%w: %w: the token's operation lives on %s, not on the configured endpoint; set %s to it", poller.ErrInvalidToken, trust.ErrUntrusted, o, endpointOption)
+	}
+	if err := googleAPIs.Check(u); err != nil {
+		return fmt.Errorf("%w: the token's endpoint: %w", poller.ErrInvalidToken, err)
+	}
+	return nil
 }
 
 // resumeState is the adapter state of a token of either kind.
@@ -197,8 +240,14 @@ func decodeResume(token string, opts *Options, kind string, st resumeState) (pol
 	if opts != nil {
 		ro = *opts
 	}
-	tok, err := decodeToken(token, ro.SealKey, kind, st)
+	tok, err := decodeToken(token, keysOf(&ro.Options), kind, st)
 	if err != nil {
+		return poller.Token{}, ro, fmt.Errorf("gcp: %w", err)
+	}
+	if err := validEndpoint(ro.Endpoint); err != nil {
+		return poller.Token{}, ro, fmt.Errorf("gcp: options: %w", err)
+	}
+	if err := TrustEndpoint(st.endpoint(), ro.Endpoint); err != nil {
 		return poller.Token{}, ro, fmt.Errorf("gcp: %w", err)
 	}
 	if ro.Endpoint, err = endpointOf(st.endpoint(), ro.Endpoint); err != nil {
@@ -291,14 +340,13 @@ func (s computeState) validate() error {
 
 // decodeToken decodes an untrusted token of this provider and kind into
 // state. Errors never echo the token.
-func decodeToken(token string, key []byte, kind string, state interface{ validate() error }) (poller.Token, error) {
-	tok, err := poller.DecodeToken(token, key)
+func decodeToken(token string, keys [][]byte, kind string, state interface{ validate() error }) (poller.Token, error) {
+	tok, err := decodeAny(token, keys)
 	if err != nil {
 		return poller.Token{}, err
 	}
-	if tok.Provider != Provider || tok.Kind != kind {
-		return poller.Token{}, fmt.Errorf("%w: it is a %s/%s token, not %s/%s", poller.ErrInvalidToken,
-			printable(tok.Provider), printable(tok.Kind), Provider, kind)
+	if err := tok.Check(Provider, kind); err != nil {
+		return poller.Token{}, err
 	}
 	if len(tok.State) == 0 {
 		return poller.Token{}, fmt.Errorf("%w: it has no state", poller.ErrInvalidToken)
@@ -310,6 +358,20 @@ func decodeToken(token string, key []byte, kind string, state interface{ validat
 		return poller.Token{}, fmt.Errorf("%w: %w", poller.ErrInvalidToken, err)
 	}
 	return tok, nil
+}
+
+// keysOf returns the seal keys of o: the current one, then older ones.
+func keysOf(o *poller.Options) [][]byte {
+	return append([][]byte{o.SealKey}, o.SealKeys...)
+}
+
+// decodeAny decodes with keys[0] as the current seal key and the rest as
+// older ones; none means unsealed.
+func decodeAny(token string, keys [][]byte) (poller.Token, error) {
+	if len(keys) == 0 {
+		return poller.DecodeToken(token, nil)
+	}
+	return poller.DecodeToken(token, keys[0], keys[1:]...)
 }
 
 // printable bounds and sanitizes an untrusted word for an error message.
@@ -327,30 +389,31 @@ func printable(s string) string {
 }
 
 // TokenEndpoint returns the endpoint recorded in a gcp token ("" when it
-// records none), so a later process can build its client for it. The
+// records none), so a later process can build its client for it. keys are
+// the seal keys, current first (none: the token is not sealed). The
 // endpoint is syntactically valid but untrusted: check it with
-// IsGoogleEndpoint or an allow-list before sending credentials to it.
-func TokenEndpoint(token string, key []byte) (string, error) {
-	tok, err := poller.DecodeToken(token, key)
+// TrustEndpoint before sending credentials to it.
+func TokenEndpoint(token string, keys ...[]byte) (string, error) {
+	tok, err := decodeAny(token, keys)
 	if err != nil {
 		return "", err
 	}
-	if tok.Provider != Provider {
-		return "", fmt.Errorf("%w: it is a %s token, not %s", poller.ErrInvalidToken, printable(tok.Provider), Provider)
+	if err := tok.Check(Provider, KindLongrunning, KindCompute); err != nil {
+		return "", err
 	}
 	switch tok.Kind {
 	case KindLongrunning:
 		var st lroState
-		if _, err := decodeToken(token, key, KindLongrunning, &st); err != nil {
+		if _, err := decodeToken(token, keys, KindLongrunning, &st); err != nil {
 			return "", err
 		}
 		return st.Endpoint, nil
 	case KindCompute:
 		var st computeState
-		if _, err := decodeToken(token, key, KindCompute, &st); err != nil {
+		if _, err := decodeToken(token, keys, KindCompute, &st); err != nil {
 			return "", err
 		}
 		return st.Endpoint, nil
 	}
-	return "", fmt.Errorf("%w: gcp token kind %s is unknown", poller.ErrInvalidToken, printable(tok.Kind))
+	return "", nil // unreachable: Check admits only the kinds above
 }

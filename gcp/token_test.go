@@ -51,8 +51,8 @@ func TestResumeRefusesForeignAndMalformedTokens(t *testing.T) {
 		want  string
 	}{
 		{"garbage", "not a token " + secret, "neither"},
-		{"another provider", encode(t, poller.Token{Provider: "azure", Kind: KindLongrunning, State: state(lroState{Name: secret})}), "azure/longrunning"},
-		{"another kind", encode(t, poller.Token{Provider: Provider, Kind: KindCompute, State: state(computeState{Project: "p", Name: "n"})}), "gcp/compute"},
+		{"another provider", encode(t, poller.Token{Provider: "azure", Kind: KindLongrunning, State: state(lroState{Name: secret})}), `provider "azure"`},
+		{"another kind", encode(t, poller.Token{Provider: Provider, Kind: KindCompute, State: state(computeState{Project: "p", Name: "n"})}), `kind "compute"`},
 		{"no state", encode(t, poller.Token{Provider: Provider, Kind: KindLongrunning}), "no state"},
 		{"state of the wrong shape", encode(t, poller.Token{Provider: Provider, Kind: KindLongrunning, State: json.RawMessage(`{"name":7}`)}), "does not decode"},
 		{"empty name", encode(t, poller.Token{Provider: Provider, Kind: KindLongrunning, State: state(lroState{})}), "name is empty"},
@@ -131,7 +131,8 @@ func TestTokenKeepsTheEndpoint(t *testing.T) {
 	})
 	t.Run("another endpoint is refused", func(t *testing.T) {
 		_, err := Resume[*emptypb.Empty](tok, e.client(), e.opts(func(o *Options) { o.Endpoint = "europe-west4-aiplatform.googleapis.com" }))
-		assert.ErrorContains(t, err, "lives on endpoint us-central1-aiplatform.googleapis.com:443")
+		require.ErrorIs(t, err, poller.ErrInvalidToken)
+		assert.ErrorContains(t, err, "lives on https://us-central1-aiplatform.googleapis.com, not on the configured endpoint")
 	})
 	t.Run("an invalid endpoint in options is refused", func(t *testing.T) {
 		_, err := Resume[*emptypb.Empty](tok, e.client(), e.opts(func(o *Options) { o.Endpoint = "a b" }))
@@ -158,7 +159,12 @@ func TestTokenKeepsTheEndpoint(t *testing.T) {
 		assert.Equal(t, ce.fake.BasePath(), got)
 		assert.False(t, IsGoogleEndpoint(got), "loopback over http is not Google's")
 		_, err = ResumeCompute(tok, ce.service(), ce.opts(func(o *Options) { o.Endpoint = "https://compute.googleapis.com/compute/v1/" }))
-		assert.ErrorContains(t, err, "lives on endpoint")
+		assert.ErrorContains(t, err, "lives on "+ce.fake.BasePath()[:len("http://127.0.0.1")])
+		_, err = ResumeCompute(tok, ce.service(), ce.opts())
+		require.ErrorIs(t, err, poller.ErrInvalidToken, "a loopback endpoint is trusted only when the caller names it")
+		assert.ErrorContains(t, err, "gcp.Options.Endpoint")
+		_, err = ResumeCompute(tok, ce.service(), ce.opts(func(o *Options) { o.Endpoint = ce.fake.BasePath() }))
+		require.NoError(t, err)
 		assert.JSONEq(t, fmt.Sprintf(`{"project":"p","name":"op","endpoint":%q}`, ce.fake.BasePath()), decodeState(t, tok))
 	})
 	t.Run("TokenEndpoint refuses what Resume refuses", func(t *testing.T) {
@@ -185,18 +191,18 @@ func decodeState(t *testing.T, token string) string {
 func TestSealedTokensNeedTheKey(t *testing.T) {
 	e := newEnv(t)
 	e.fake.Add("operations/sealed", gcpfake.Running(nil), gcpfake.Succeeded(durationpb.New(time.Second)))
-	key := []byte("0123456789abcdef")
+	key := []byte("0123456789abcdef0123456789abcdef")
 	p, err := FromName[*durationpb.Duration]("operations/sealed", e.client(), e.opts(func(o *Options) { o.SealKey = key }))
 	require.NoError(t, err)
 	_, err = p.Poll(context.Background())
 	require.NoError(t, err)
 	tok, err := p.ResumeToken()
 	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(tok, "lrokit1s."))
+	require.True(t, strings.HasPrefix(tok, "lrokit1k."))
 
 	_, err = Resume[*durationpb.Duration](tok, e.client(), e.opts())
 	require.ErrorIs(t, err, poller.ErrInvalidToken)
-	_, err = Resume[*durationpb.Duration](tok, e.client(), e.opts(func(o *Options) { o.SealKey = []byte("another key 1234") }))
+	_, err = Resume[*durationpb.Duration](tok, e.client(), e.opts(func(o *Options) { o.SealKey = []byte("another key 1234 another key 1234") }))
 	require.ErrorIs(t, err, poller.ErrInvalidToken)
 	r, err := Resume[*durationpb.Duration](tok, e.client(), e.opts(func(o *Options) { o.SealKey = key }))
 	require.NoError(t, err)
@@ -295,7 +301,9 @@ func TestEndpoints(t *testing.T) {
 		{"longrunning.googleapis.com:443", true, true},
 		{"us-central1-aiplatform.googleapis.com", true, true},
 		{"https://compute.googleapis.com/compute/v1/", true, true},
-		{"https://googleapis.com", true, true},
+		{"https://googleapis.com", true, false},
+		{"https://compute.googleapis.com:8443/", true, false},
+		{"COMPUTE.googleapis.com:443", true, true},
 		{"http://compute.googleapis.com/compute/v1/", true, false},
 		{"compute.googleapis.com.evil.example", true, false},
 		{"evilgoogleapis.com", true, false},

@@ -3,7 +3,8 @@
 // subpackages loopback servers that the real provider SDK clients can call —
 // armfake (Azure Resource Manager and REST-guidelines LROs over HTTP),
 // gcpfake (the google.longrunning Operations gRPC service and Compute-style
-// operations), awsfake (CloudFormation, EKS, EC2 and other describe APIs).
+// operations), awsfake (CloudFormation, EKS, EC2 and other describe APIs),
+// sqsfake (an SQS queue, for push notification sources).
 package lrotest
 
 import (

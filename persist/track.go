@@ -46,6 +46,18 @@ type Tracker struct {
 	mu  sync.Mutex
 	rec Record
 	err error
+
+	// What OnPoll needs to skip a save (see OnPoll).
+	buf    []byte
+	digest uint64 // of the token last saved, when saved
+	saved  bool
+}
+
+// tokenSource is a Source whose token can be compared before it is encoded
+// (*poller.Poller[T] is one).
+type tokenSource interface {
+	Token() (poller.Token, error)
+	AppendToken(dst []byte, t poller.Token) ([]byte, error)
 }
 
 // Track saves src's current state under key at once — creating the record,
@@ -84,9 +96,24 @@ func Track(ctx context.Context, s Store, key string, src Source, opts *TrackOpti
 // OnPoll saves the current state; it has the signature of
 // poller.WaitOptions.OnPoll. A failed save is kept (see Err) and passed to
 // TrackOptions.OnError.
+//
+// For a source that is a *poller.Poller, OnPoll skips the save when the
+// token differs from the one last saved only in its schedule bookkeeping
+// (next poll time, last poll time, poll count; see poller.Token.Digest),
+// which is most polls of a long operation. Crash safety holds: the stored
+// token has the same adapter state, last observation, creation time and
+// deadline, so a process resuming from it continues the same schedule
+// (delays derive from the creation time) and only polls at once, its
+// stored next-poll time being past; a resumed poller may count fewer polls.
+// Every change of state is saved before the next poll. A record held under
+// a lease is saved after every poll, so that a lost lease is noticed
+// (ErrLeaseLost) at the next poll.
 func (t *Tracker) OnPoll(poller.Observation) {
-	if err := t.Save(t.ctx); err != nil && t.opts.OnError != nil {
-		t.opts.OnError(err)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.err = t.save(t.ctx, t.rec.Lease.Owner == "")
+	if t.err != nil && t.opts.OnError != nil {
+		t.opts.OnError(t.err)
 	}
 }
 
@@ -97,15 +124,35 @@ func (t *Tracker) OnPoll(poller.Observation) {
 func (t *Tracker) Save(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.err = t.save(ctx)
+	t.err = t.save(ctx, false)
 	return t.err
 }
 
-func (t *Tracker) save(ctx context.Context) error {
+// save writes the source's state; mayskip lets it skip a token that
+// changed only in its schedule bookkeeping since the last save.
+func (t *Tracker) save(ctx context.Context, mayskip bool) error {
 	key := t.rec.Key
-	tok, err := t.src.ResumeToken()
-	if err != nil {
-		return fmt.Errorf("persist: track %q: resume token: %w", key, err)
+	var tok string
+	ts, digested := t.src.(tokenSource)
+	var digest uint64
+	if digested {
+		pt, err := ts.Token()
+		if err != nil {
+			return fmt.Errorf("persist: track %q: resume token: %w", key, err)
+		}
+		digest = pt.Digest()
+		if mayskip && t.saved && digest == t.digest {
+			return nil
+		}
+		if t.buf, err = ts.AppendToken(t.buf[:0], pt); err != nil {
+			return fmt.Errorf("persist: track %q: resume token: %w", key, err)
+		}
+		tok = string(t.buf)
+	} else {
+		var err error
+		if tok, err = t.src.ResumeToken(); err != nil {
+			return fmt.Errorf("persist: track %q: resume token: %w", key, err)
+		}
 	}
 	last := t.src.Last()
 	for attempt := 1; ; attempt++ {
@@ -126,6 +173,7 @@ func (t *Tracker) save(ctx context.Context) error {
 		out, err := t.store.Put(ctx, r)
 		if err == nil {
 			t.rec = out
+			t.digest, t.saved = digest, digested
 			return nil
 		}
 		if !errors.Is(err, ErrConflict) || attempt == 3 {

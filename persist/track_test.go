@@ -151,3 +151,80 @@ func TestTrackFailsWithoutToken(t *testing.T) {
 	_, err = persist.Track(context.Background(), store, "../op", failingSource{}, nil)
 	require.ErrorIs(t, err, persist.ErrInvalid)
 }
+
+// steadyOp is an operation whose own state never changes, as an Azure
+// status monitor's between its first poll and its last.
+type steadyOp struct {
+	obs []poller.Observation
+	i   int
+}
+
+func (o *steadyOp) Poll(context.Context) (poller.Observation, error) {
+	obs := o.obs[min(o.i, len(o.obs)-1)]
+	o.i++
+	return obs, nil
+}
+func (o *steadyOp) Result(context.Context, any) error { return nil }
+func (o *steadyOp) Token() (poller.Token, error) {
+	return poller.Token{Provider: "test", Kind: "steady", State: []byte(`{"id":"x"}`)}, nil
+}
+
+func TestTrackSkipsSavesThatOnlyMoveTheSchedule(t *testing.T) {
+	ctx := context.Background()
+	store := &recordingStore{Store: persist.NewMemoryStore(nil)}
+	at := func(p float64) poller.Observation {
+		return poller.Observation{Status: poller.StatusRunning, Detail: "Creating", Progress: p}
+	}
+	op := &steadyOp{obs: []poller.Observation{at(10), at(10), at(10), at(90), at(90), {Status: poller.StatusSucceeded}}}
+	p, err := poller.New[any](op, &poller.Options{Clock: pollertest.NewAutoClock(persisttest.Start)})
+	require.NoError(t, err)
+	tr, err := persist.Track(ctx, store, "op", p, nil)
+	require.NoError(t, err)
+	_, err = p.Wait(ctx, &poller.WaitOptions{OnPoll: tr.OnPoll})
+	require.NoError(t, err)
+	require.NoError(t, tr.Err())
+
+	// Track, then the polls that changed something: 10 %, 90 %, done.
+	require.Len(t, store.puts, 4)
+	var polls []int
+	for _, r := range store.puts {
+		tok, err := poller.DecodeToken(r.Token, nil)
+		require.NoError(t, err)
+		polls = append(polls, tok.Polls)
+	}
+	assert.Equal(t, []int{0, 1, 4, 6}, polls)
+
+	// A crash after poll 3 resumes from the token of poll 1: the same
+	// state and observation, due at once.
+	tok, err := poller.DecodeToken(store.puts[1].Token, nil)
+	require.NoError(t, err)
+	clock := pollertest.NewClock(persisttest.Start.Add(time.Hour))
+	q, err := poller.Resume[any](&steadyOp{}, tok, &poller.Options{Clock: clock})
+	require.NoError(t, err)
+	assert.Equal(t, "Creating", q.Last().Detail)
+	assert.Equal(t, clock.Now(), q.NextPollAt())
+	assert.Equal(t, p.Created(), q.Created())
+}
+
+func TestTrackSavesEveryPollUnderALease(t *testing.T) {
+	ctx := context.Background()
+	clock := pollertest.NewClock(persisttest.Start)
+	mem := persist.NewMemoryStore(&persist.Options{Clock: clock})
+	store := &recordingStore{Store: mem}
+	_, err := store.Put(ctx, persist.Record{Key: "op", Token: "old"})
+	require.NoError(t, err)
+	_, err = mem.Claim(ctx, "worker", time.Hour, 1)
+	require.NoError(t, err)
+	op := &pollertest.Operation{Steps: []pollertest.Step{pollertest.Running("Creating", 10), pollertest.Running("Creating", 10), pollertest.Succeeded()}}
+	p, err := poller.New[any](op, &poller.Options{Clock: clock})
+	require.NoError(t, err)
+	tr, err := persist.Track(ctx, store, "op", p, nil)
+	require.NoError(t, err)
+	for range 3 {
+		obs, err := p.Poll(ctx)
+		require.NoError(t, err)
+		tr.OnPoll(obs)
+		require.NoError(t, tr.Err())
+	}
+	assert.Len(t, store.puts, 1+1+3, "the seed, Track, and every poll: a lost lease is noticed at once")
+}

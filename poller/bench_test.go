@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/lrokit/lrokit/poller"
 	"github.com/lrokit/lrokit/poller/pollertest"
 )
@@ -19,18 +22,24 @@ func (o *nopOp) Token() (poller.Token, error) {
 }
 
 // BenchmarkPollStep is the core's own overhead per poll: one Poll and its
-// scheduling decision, without the provider client.
+// scheduling decision, without the provider client. Untraced (no
+// TracerProvider) it allocates nothing, as before tracing existed;
+// "traced" shows the price of a recorded span per poll.
 func BenchmarkPollStep(b *testing.B) {
 	for _, tc := range []struct {
-		name string
-		obs  poller.Observation
+		name    string
+		obs     poller.Observation
+		timeout time.Duration
+		tp      trace.TracerProvider
 	}{
-		{"schedule", poller.Observation{Status: poller.StatusRunning, Progress: -1}},
-		{"hint", poller.Observation{Status: poller.StatusRunning, Progress: -1, RetryAfter: 5 * time.Second}},
+		{"schedule", poller.Observation{Status: poller.StatusRunning, Progress: -1}, 0, nil},
+		{"hint", poller.Observation{Status: poller.StatusRunning, Progress: -1, RetryAfter: 5 * time.Second}, 0, nil},
+		{"timeout", poller.Observation{Status: poller.StatusRunning, Progress: -1}, 30 * time.Second, nil},
+		{"traced", poller.Observation{Status: poller.StatusRunning, Progress: -1}, 0, sdktrace.NewTracerProvider()},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			clock := pollertest.NewClock(epoch)
-			p, err := poller.New[struct{}](&nopOp{obs: tc.obs}, &poller.Options{Clock: clock})
+			p, err := poller.New[struct{}](&nopOp{obs: tc.obs}, &poller.Options{Clock: clock, PollTimeout: tc.timeout, TracerProvider: tc.tp})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -52,5 +61,41 @@ func BenchmarkResumeToken(b *testing.B) {
 		if _, err := p.ResumeToken(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPollAllocs guards the core's cost per poll (allocation counts are
+// deterministic): no allocation for a poll and its scheduling decision; a
+// per-poll timeout costs context.WithTimeout's.
+func TestPollAllocs(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		obs     poller.Observation
+		timeout time.Duration
+		most    float64
+	}{
+		{"schedule", poller.Observation{Status: poller.StatusRunning, Progress: -1}, 0, 0},
+		{"hint", poller.Observation{Status: poller.StatusRunning, Progress: -1, RetryAfter: 5 * time.Second}, 0, 0},
+		{"timeout", poller.Observation{Status: poller.StatusRunning, Progress: -1}, 30 * time.Second, 4},
+	} {
+		p, err := poller.New[struct{}](&nopOp{obs: tc.obs}, &poller.Options{Clock: pollertest.NewClock(epoch), PollTimeout: tc.timeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(100, func() { _, _ = p.Poll(ctx) }); n > tc.most {
+			t.Errorf("%s: %v allocations per poll, want at most %v", tc.name, n, tc.most)
+		}
+	}
+	// A token taken and encoded into a reused buffer after every poll:
+	// the Last observation's copy only (nopOp's token has no state).
+	p, _ := poller.New[struct{}](&nopOp{obs: poller.Observation{Status: poller.StatusRunning}}, nil)
+	var buf []byte
+	n := testing.AllocsPerRun(100, func() {
+		tok, _ := p.Token()
+		buf, _ = p.AppendToken(buf[:0], tok)
+	})
+	if n > 1 {
+		t.Errorf("token and encode: %v allocations, want at most 1", n)
 	}
 }

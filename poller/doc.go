@@ -39,6 +39,18 @@
 // Time comes from a Clock; package pollertest has a virtual one, so tests of
 // wait loops run without real sleeps.
 //
+// # Observability
+//
+// With Options.TracerProvider set, each Wait is a span (SpanWait) and each
+// poll a child span (SpanPoll) with the status, the provider's word, the
+// delay chosen and why (hint, learned, backoff, floor), and events for
+// transient failures, retries and stalls; without one, tracing costs
+// nothing. Tokens carry the W3C traceparent of the span that began the
+// operation, so a wait resumed anywhere is linked to it. Every error Wait
+// returns carries an Outcome (OutcomeOf): the last state in the provider's
+// words, time in that state, polls, elapsed, the rule that decided, a stall
+// flag and an estimate of the time left from Options.Learned.
+//
 // # Errors
 //
 //   - *OperationError: the operation failed or was canceled; it keeps the

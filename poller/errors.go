@@ -42,6 +42,9 @@ type OperationError struct {
 	Last Observation
 	// Err is the provider-native error, if one exists (for errors.As).
 	Err error
+
+	// Outcome explains the end of the wait (see OutcomeOf).
+	Outcome *Outcome
 }
 
 func (e *OperationError) Error() string {
@@ -97,6 +100,9 @@ type WaitError struct {
 	// Remaining estimates the time left when one is known (the policy's
 	// Expected duration not yet reached); zero means unknown.
 	Remaining time.Duration
+
+	// Outcome explains where the wait stopped (see OutcomeOf).
+	Outcome *Outcome
 }
 
 // StillRunning reports whether the operation had not finished when the wait
@@ -130,6 +136,9 @@ type PollError struct {
 	Final bool
 	// Last is the last successful observation.
 	Last Observation
+
+	// Outcome explains the end of the wait, on a final error.
+	Outcome *Outcome
 }
 
 func (e *PollError) Error() string {

@@ -2,6 +2,7 @@ package poller_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -61,4 +62,21 @@ func ExamplePolicy_BaseDelay() {
 	// 30s -> 10s
 	// 2m0s -> 40s
 	// 1h0m0s -> 1m0s
+}
+
+// A wait that stops explains where it stood: the provider's words, how long
+// in that state, and what is likely left of it.
+func ExampleOutcomeOf() {
+	op := &pollertest.Operation{Steps: []pollertest.Step{pollertest.Hinted(time.Minute)}}
+	clock := pollertest.NewAutoClock(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC))
+	p, _ := poller.New[struct{}](op, &poller.Options{
+		Clock: clock, Deadline: clock.Now().Add(5 * time.Minute),
+		Learned: poller.Learned{Median: 12 * time.Minute, P95: 30 * time.Minute},
+	})
+	_, err := p.Wait(context.Background(), nil)
+	if o, ok := poller.OutcomeOf(err); ok {
+		b, _ := json.Marshal(o)
+		fmt.Println(string(b))
+	}
+	// Output: {"reason":"deadline","status":"Running","detail":"Running","in_state":"5m0s","polls":5,"elapsed":"5m0s","remaining":"7m0s"}
 }

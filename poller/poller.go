@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options configure a Poller. The zero value works: the default Policy on the
@@ -51,6 +52,30 @@ type Options struct {
 	// adapters; nil means nothing is known yet and the first poll happens
 	// at once.
 	Initial *Observation
+
+	// TracerProvider, when set, traces each Wait as a span and each poll
+	// as a child span (see SpanWait). nil means no tracing, at no cost;
+	// the global provider is used only if the caller passes it.
+	TracerProvider trace.TracerProvider
+	// TraceOrigin is the span that began the operation; resume tokens
+	// carry it (Token.Trace) so waits resumed anywhere link to it. Zero:
+	// the token's, or else the first traced wait or poll.
+	TraceOrigin trace.SpanContext
+	// Learned is what is known of this kind of operation's durations: it
+	// sets the stall threshold (StallFactor × P95) and the Outcome's
+	// estimate of the time left.
+	Learned Learned
+	// StallAfter reports the operation as stalled when its status, detail,
+	// progress and message have not changed for this long (a log record,
+	// a span event, WaitOptions.OnStall). Zero: StallFactor × Learned.P95
+	// when known, else no stall reports.
+	StallAfter time.Duration
+	// StallFactor multiplies Learned.P95 into the stall threshold; zero
+	// means DefaultStallFactor.
+	StallFactor float64
+	// GiveUpWhenStalled makes Wait return a *WaitError wrapping ErrStalled
+	// once the operation stalls; by default the wait goes on.
+	GiveUpWhenStalled bool
 }
 
 // sealKeys returns the keys given, the sealing one first, empty ones left out.
@@ -83,7 +108,12 @@ type Poller[T any] struct {
 	policy   Policy
 	clock    Clock
 	log      *slog.Logger
-	opts     Options
+	// From Options, what is used after New: not the whole copy (~260
+	// bytes of every waiting operation in a fleet).
+	pollTimeout      time.Duration
+	sealKey          []byte
+	plaintextSecrets bool
+	watch            watchOptions
 
 	created  time.Time
 	next     time.Time
@@ -100,6 +130,8 @@ type Poller[T any] struct {
 
 	result    T
 	resultSet bool
+
+	ins insight // outcome.go, trace.go
 }
 
 // New returns a Poller for a freshly started operation. Adapters call it;
@@ -109,13 +141,19 @@ func New[T any](op Operation, opts *Options) (*Poller[T], error) {
 	if err != nil {
 		return nil, err
 	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
 	now := p.clock.Now()
 	p.created = now
-	if !p.opts.Started.IsZero() && !p.opts.Started.After(now) {
-		p.created = p.opts.Started
+	if !o.Started.IsZero() && !o.Started.After(now) {
+		p.created = o.Started
 	}
 	p.next = now
-	if init := p.opts.Initial; init != nil {
+	p.ins.start(now)
+	p.ins.origin = p.watch.TraceOrigin
+	if init := o.Initial; init != nil {
 		if err := p.observe(*init, now); err != nil {
 			return nil, err
 		}
@@ -145,6 +183,11 @@ func Resume[T any](op Operation, tok Token, opts *Options) (*Poller[T], error) {
 		p.deadline = tok.Deadline
 	}
 	p.last = tok.Last.Observation()
+	p.ins.start(now)
+	p.ins.origin = p.watch.TraceOrigin
+	if sc, ok := ParseTraceparent(tok.Trace); ok {
+		p.ins.origin = sc
+	}
 	p.next = tok.Next
 	switch {
 	case p.last.Status.Terminal():
@@ -159,25 +202,30 @@ func Resume[T any](op Operation, tok Token, opts *Options) (*Poller[T], error) {
 	return p, nil
 }
 
+// discard is the logger of pollers given none.
+var discard = slog.New(slog.DiscardHandler)
+
 func newPoller[T any](op Operation, opts *Options) (*Poller[T], error) {
 	if op == nil {
 		return nil, errors.New("poller: nil Operation")
 	}
 	p := &Poller[T]{op: op}
+	var o Options
 	if opts != nil {
-		p.opts = *opts
+		o = *opts
 	}
-	p.policy = p.opts.Policy.resolved()
-	p.clock = p.opts.Clock
+	p.policy = o.Policy.resolved()
+	p.clock = o.Clock
 	if p.clock == nil {
 		p.clock = SystemClock
 	}
-	p.log = p.opts.Logger
+	p.log = o.Logger
 	if p.log == nil {
-		p.log = slog.New(slog.DiscardHandler)
+		p.log = discard
 	}
-	p.deadline = p.opts.Deadline
-	if err := checkKeys(p.opts.sealKeys()); err != nil {
+	p.deadline = o.Deadline
+	p.pollTimeout, p.sealKey, p.plaintextSecrets = o.PollTimeout, o.SealKey, o.PlaintextSecrets
+	if err := checkKeys(o.sealKeys()); err != nil {
 		return nil, fmt.Errorf("poller: %w", err)
 	}
 	tok, err := op.Token()
@@ -191,6 +239,8 @@ func newPoller[T any](op Operation, opts *Options) (*Poller[T], error) {
 	}
 	p.last = Observation{Progress: ProgressUnknown}
 	p.retry = newRetryBackOff(p.policy, p.clock)
+	p.watch = watchOptions{StallAfter: o.StallAfter, StallFactor: o.StallFactor, Learned: o.Learned, GiveUpWhenStalled: o.GiveUpWhenStalled, TraceOrigin: o.TraceOrigin}
+	p.ins.init(&o, op, p.provider, p.name, tok.Kind)
 	return p, nil
 }
 
@@ -222,10 +272,14 @@ func (p *Poller[T]) Poll(ctx context.Context) (Observation, error) {
 	if p.done {
 		return p.last, nil
 	}
+	var span trace.Span
+	if p.ins.tracer != nil {
+		ctx, span = p.ins.startSpan(ctx, SpanPoll, p.clock.Now())
+	}
 	pctx := ctx
-	if p.opts.PollTimeout > 0 {
+	if p.pollTimeout > 0 {
 		var cancel context.CancelFunc
-		pctx, cancel = context.WithTimeout(ctx, p.opts.PollTimeout)
+		pctx, cancel = context.WithTimeout(ctx, p.pollTimeout)
 		defer cancel()
 	}
 	obs, err := p.op.Poll(pctx)
@@ -234,14 +288,20 @@ func (p *Poller[T]) Poll(ctx context.Context) (Observation, error) {
 		err = errors.New("adapter reported no status")
 	}
 	if err != nil {
-		return p.last, p.failed(ctx, err, now)
+		return p.last, p.failed(ctx, span, err, now)
 	}
 	p.polled = now
 	p.polls++
 	p.retry.reset()
 	p.gaveUp = nil
 	if err := p.observe(obs, now); err != nil {
+		if pe := (*PollError)(nil); span != nil && errors.As(err, &pe) {
+			failPoll(span, pe, 0, now)
+		}
 		return p.last, err
+	}
+	if span != nil {
+		endPoll(span, obs, p.next.Sub(now), p.ins.delayWhy, now)
 	}
 	if p.log.Enabled(ctx, slog.LevelDebug) {
 		p.log.LogAttrs(ctx, slog.LevelDebug, "lro poll", p.attrs(
@@ -258,6 +318,7 @@ func (p *Poller[T]) observe(obs Observation, now time.Time) error {
 	if _, ok := ParseStatus(string(obs.Status)); !ok {
 		return &PollError{Operation: p.label(), Err: fmt.Errorf("adapter reported unknown status %q", obs.Status), Final: true, Last: p.last}
 	}
+	p.ins.see(p.last, obs, now)
 	if obs.Status == StatusFailed || obs.Status == StatusCanceled {
 		obs.Err = p.operationError(obs)
 	}
@@ -294,6 +355,14 @@ func (p *Poller[T]) operationError(obs Observation) error {
 		last.Err = nil
 		oe.Last = last
 	}
+	if oe.Outcome == nil {
+		// observe sets p.last after this; the outcome is of obs.
+		saved := p.last
+		p.last = obs
+		p.last.Err = oe
+		o := p.outcome(ReasonTerminal, p.clock.Now())
+		oe.Outcome, p.last = &o, saved
+	}
 	return oe
 }
 
@@ -321,19 +390,32 @@ func (p *Poller[T]) delay(obs Observation) time.Duration {
 		// Raising the first two to the floor cost the fleet +4.6 %
 		// requests on such hosts (bench, wide-spread-hint-zero).
 		if d, ok := p.policy.hintDelay(obs.RetryAfter, p.lowHints); ok {
+			p.ins.delayWhy = "hint"
 			return d
 		}
 	}
 	if p.sched == nil {
 		p.sched = p.policy.BackOff(p.created, p.clock)
 	}
-	return p.sched.NextBackOff()
+	d := p.sched.NextBackOff()
+	switch elapsed := p.clock.Now().Sub(p.created); {
+	case p.policy.Expected > 0 && elapsed < p.policy.Expected:
+		p.ins.delayWhy = "learned"
+	case p.policy.baseDelay(elapsed) <= p.policy.Floor:
+		p.ins.delayWhy = "floor"
+	default:
+		p.ins.delayWhy = "backoff"
+	}
+	return d
 }
 
-func (p *Poller[T]) failed(ctx context.Context, err error, now time.Time) error {
+func (p *Poller[T]) failed(ctx context.Context, span trace.Span, err error, now time.Time) error {
 	pe := &PollError{Operation: p.label(), Err: err, Last: p.last}
 	if callerStopped(ctx) {
 		// The caller stopped the poll; that says nothing about the operation.
+		if span != nil {
+			failPoll(span, pe, 0, now)
+		}
 		return pe
 	}
 	pe.Transient = IsTransient(err)
@@ -343,16 +425,24 @@ func (p *Poller[T]) failed(ctx context.Context, err error, now time.Time) error 
 		if ok {
 			p.next = now.Add(d)
 			p.log.LogAttrs(ctx, slog.LevelWarn, "lro poll failed, will retry", p.attrs(
-				slog.Int("attempt", pe.Attempts), slog.Duration("retry_in", d), slog.String("error", err.Error()))...)
+				slog.Int("attempt", pe.Attempts), slog.Duration("retry_in", d), slog.String("error", stripQuery(err.Error())))...)
+			if span != nil {
+				failPoll(span, pe, d, now)
+			}
 			return pe
 		}
 	} else {
 		pe.Attempts = p.retry.attempts + 1
 	}
 	pe.Final = true
+	o := p.outcome(ReasonPollError, now)
+	pe.Outcome = &o
+	if span != nil {
+		failPoll(span, pe, 0, now)
+	}
 	p.gaveUp = pe
 	p.log.LogAttrs(ctx, slog.LevelError, "lro poll failed, giving up", p.attrs(
-		slog.Int("attempt", pe.Attempts), slog.String("error", err.Error()))...)
+		slog.Int("attempt", pe.Attempts), slog.String("error", stripQuery(err.Error())))...)
 	return pe
 }
 
@@ -411,6 +501,7 @@ func (p *Poller[T]) Token() (Token, error) {
 	t.Deadline = p.deadline
 	t.Polls = p.polls
 	t.LowHints = p.lowHints
+	t.Trace = FormatTraceparent(p.ins.origin)
 	if p.last.Status != "" {
 		t.Last = &TokenObservation{Status: p.last.Status, Detail: p.last.Detail, Hinted: p.last.Hinted}
 		if p.last.Progress >= 0 {
@@ -429,12 +520,35 @@ func (p *Poller[T]) ResumeToken() (string, error) {
 		return "", err
 	}
 	switch {
-	case len(p.opts.SealKey) > 0:
-		return t.Seal(p.opts.SealKey)
-	case p.opts.PlaintextSecrets:
+	case len(p.sealKey) > 0:
+		return t.Seal(p.sealKey)
+	case p.plaintextSecrets:
 		return t.EncodeWithSecrets()
 	}
 	return t.Encode()
+}
+
+// AppendToken appends t, encoded as ResumeToken encodes the poller's own
+// token (sealed with Options.SealKey, or with secrets in clear on
+// Options.PlaintextSecrets), to dst. An unsealed token is written without
+// allocating (Token.AppendEncode). A caller that saves the token after
+// every poll takes Token, compares its Digest with the one saved last, and
+// encodes only a token that changed.
+func (p *Poller[T]) AppendToken(dst []byte, t Token) ([]byte, error) {
+	var s string
+	var err error
+	switch {
+	case len(p.sealKey) > 0:
+		s, err = t.Seal(p.sealKey)
+	case p.plaintextSecrets:
+		s, err = t.EncodeWithSecrets()
+	default:
+		return t.AppendEncode(dst)
+	}
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, s...), nil
 }
 
 func (p *Poller[T]) label() string { return operationLabel(p.provider, p.name) }

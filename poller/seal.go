@@ -56,6 +56,21 @@ func derive(key []byte, label string) []byte {
 // (too short): a configuration error, not an invalid token.
 var ErrSealKey = errors.New("seal key rejected")
 
+// ErrSealKeyUnavailable is wrapped, with ErrInvalidToken, by DecodeToken's
+// refusal of a sealed token that none of the given keys can open because
+// the key is not there: no key was given, or the token names a key id
+// that is not among them (rotated out, or another deployment's), or a
+// first-release token (no key id) whose seal matches none of them. The
+// token may be sound: a process holding the right key can still use it,
+// so a fleet releases such a record instead of failing it. A token whose
+// key id matches but whose seal does not is tampered, and wraps only
+// ErrInvalidToken.
+var ErrSealKeyUnavailable = errors.New("the token's seal key is not available")
+
+func keyErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %w: %s", ErrInvalidToken, ErrSealKeyUnavailable, fmt.Sprintf(format, args...))
+}
+
 // checkKeys validates seal keys: each at least MinSealKeySize bytes.
 func checkKeys(keys [][]byte) error {
 	for i, k := range keys {
@@ -169,7 +184,7 @@ func DecodeToken(s string, key []byte, older ...[]byte) (Token, error) {
 		return Token{}, tokenErr("it is empty")
 	case strings.HasPrefix(s, sealedPrefix), strings.HasPrefix(s, legacySealedPrefix):
 		if len(keys) == 0 {
-			return Token{}, tokenErr("it is sealed and no key was given")
+			return Token{}, keyErr("it is sealed and no key was given")
 		}
 		return openSealed(s, keys)
 	case len(keys) > 0:
@@ -224,9 +239,12 @@ func openSealed(s string, keys [][]byte) (Token, error) {
 		return decodeJSON(raw, k, id)
 	}
 	if id != "" && !hasID(keys, id) {
-		return Token{}, tokenErr("it is sealed with key %s, which is not among the keys given (rotated out, or another deployment's)", id)
+		return Token{}, keyErr("it is sealed with key %s, which is not among the keys given (rotated out, or another deployment's)", clipText(id))
 	}
-	return Token{}, tokenErr("its seal does not match the key (tampered, or sealed with another key)")
+	if id == "" {
+		return Token{}, keyErr("its seal matches none of the keys given (sealed with another key, or tampered)")
+	}
+	return Token{}, tokenErr("its seal does not match key %s (tampered)", clipText(id))
 }
 
 func hasID(keys [][]byte, id string) bool {

@@ -70,7 +70,8 @@ func TestLegacySealedTokensStillOpen(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "azure", got.Provider)
 	_, err = poller.DecodeToken(legacy, keyNew)
-	assert.ErrorContains(t, err, "seal does not match")
+	assert.ErrorContains(t, err, "matches none of the keys")
+	assert.ErrorIs(t, err, poller.ErrSealKeyUnavailable, "without a key id, another key cannot be told from tampering")
 }
 
 func TestSecretsAreEncryptedWhenSealedAndRefusedInClear(t *testing.T) {

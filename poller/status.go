@@ -70,6 +70,14 @@ type Observation struct {
 	// Err is set when Status is StatusFailed or StatusCanceled; adapters
 	// report an *OperationError.
 	Err error
+
+	// Message is the provider's human-readable note on the state, if any
+	// (a condition message, a stack status reason, a status message).
+	Message string
+	// Rule says what in the answer decided Status, in the provider's
+	// terms: "Azure-AsyncOperation status", "done",
+	// "acceptor: StackStatus == CREATE_COMPLETE". Outcomes report it.
+	Rule string
 }
 
 // hinted reports whether the server gave a hint for the next poll.

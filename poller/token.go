@@ -56,6 +56,10 @@ type Token struct {
 	LowHints int `json:"low_hints,omitempty"`
 	// Last is the last observation, without its error.
 	Last *TokenObservation `json:"last,omitempty"`
+	// Trace is the W3C traceparent of the span that began the operation,
+	// so a wait resumed anywhere links to it. A malformed one is dropped
+	// on decode.
+	Trace string `json:"traceparent,omitempty"`
 
 	// Secrets are adapter state that is itself a credential, such as the
 	// query string of a polling URL signed with a SAS or a function key.
@@ -137,9 +141,13 @@ func decodeJSON(raw []byte, key []byte, id string) (Token, error) {
 		Version json.RawMessage   `json:"lrokit"`
 		Secrets map[string]string `json:"secrets"`
 		Enc     string            `json:"enc"`
+		Trace   json.RawMessage   `json:"traceparent"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return Token{}, tokenErr("it is not valid JSON (%s)", jsonProblem(err))
+	}
+	if len(probe.Trace) > 0 && probe.Trace[0] != '"' {
+		raw = withoutTrace(raw) // optional: a traceparent of the wrong type is dropped
 	}
 	var version int
 	if len(probe.Version) == 0 {
@@ -178,6 +186,9 @@ func decodeJSON(raw []byte, key []byte, id string) (Token, error) {
 		return Token{}, tokenErr("it is sealed but holds secrets in clear")
 	case len(probe.Secrets) > 0:
 		t.Secrets = probe.Secrets
+	}
+	if _, ok := ParseTraceparent(t.Trace); !ok {
+		t.Trace = "" // untrusted and optional: never worth losing the token
 	}
 	if t.Last != nil {
 		st, ok := ParseStatus(string(t.Last.Status))

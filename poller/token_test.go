@@ -54,8 +54,11 @@ func TestSealedTokens(t *testing.T) {
 
 	_, err = poller.DecodeToken(sealed, nil)
 	assert.ErrorContains(t, err, "sealed and no key")
+	assert.ErrorIs(t, err, poller.ErrSealKeyUnavailable)
 	_, err = poller.DecodeToken(sealed, []byte("another key.....another key....."))
 	assert.ErrorContains(t, err, "not among the keys given")
+	assert.ErrorIs(t, err, poller.ErrSealKeyUnavailable, "a rotated-out key: the right key can still open it")
+	assert.ErrorIs(t, err, poller.ErrInvalidToken)
 	plain, _ := sampleToken().Encode()
 	_, err = poller.DecodeToken(plain, key)
 	assert.ErrorContains(t, err, "not sealed")
@@ -74,6 +77,7 @@ func TestSealedTokens(t *testing.T) {
 	forged = sealed[:strings.LastIndexByte(sealed[:dot], '.')] + payload + sealed[dot:]
 	_, err = poller.DecodeToken(forged, key)
 	assert.ErrorContains(t, err, "seal does not match")
+	assert.NotErrorIs(t, err, poller.ErrSealKeyUnavailable, "the key is there: the token is tampered")
 	_, err = poller.Token{}.Seal(nil)
 	assert.Error(t, err)
 }
@@ -183,6 +187,9 @@ func FuzzDecodeToken(f *testing.F) {
 		}
 		if _, err := tok.Encode(); err != nil {
 			t.Fatalf("a decoded token does not encode: %v", err)
+		}
+		if _, ok := poller.ParseTraceparent(tok.Trace); tok.Trace != "" && !ok {
+			t.Fatalf("kept a malformed traceparent %q", tok.Trace)
 		}
 	})
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // WaitOptions configure one Wait. The zero value (or nil) works.
@@ -14,17 +17,25 @@ type WaitOptions struct {
 	OnPoll func(Observation)
 	// Logger overrides the poller's logger for this wait.
 	Logger *slog.Logger
-	// StallAfter reports the operation as stalled when its status, detail
-	// and progress have not changed for this long; the wait goes on. Zero
-	// disables stall reports.
+	// StallAfter reports the operation as stalled when its status, detail,
+	// progress and message have not changed for this long. Zero takes the
+	// poller's threshold (Options.StallAfter, or a multiple of
+	// Options.Learned.P95); with none, no stall reports.
 	StallAfter time.Duration
 	// OnStall is called once per stall, with the observation and how long it
-	// has not changed. A stall is also logged as a warning.
+	// has not changed. A stall is also logged as a warning and, when
+	// tracing, recorded as an EventStalled on the wait's span.
 	OnStall func(obs Observation, unchanged time.Duration)
 	// OnRetry is called after each transient failure the wait retries — of
 	// a poll or of the final request — with the error (Attempts counts the
 	// consecutive failures, this one included) and when the retry is due.
 	OnRetry func(err *PollError, retryAt time.Time)
+	// OnProgress is called after every successful poll with the
+	// provider-neutral progress.
+	OnProgress func(Progress)
+	// Learned, when set, replaces Options.Learned for this wait (the
+	// durations a caller looked up once it knew the operation's kind).
+	Learned *Learned
 }
 
 // Wait polls on the poller's schedule until the operation reaches a terminal
@@ -34,7 +45,7 @@ type WaitOptions struct {
 // a final *PollError when the poller gives up. When ctx ends or the poller's
 // deadline passes first, Wait returns a *WaitError that carries the last
 // observation and a fresh resume token.
-func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (T, error) {
+func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (_ T, err error) {
 	var zero T
 	var wo WaitOptions
 	if opts != nil {
@@ -45,7 +56,21 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (T, error) {
 		p.log = wo.Logger
 		defer func() { p.log = saved }()
 	}
-	st := stallTracker{after: wo.StallAfter, since: p.clock.Now(), last: p.last}
+	if p.ins.tracer != nil {
+		var span trace.Span
+		ctx, span = p.ins.startSpan(ctx, SpanWait, p.clock.Now())
+		p.ins.waiting = true
+		defer func() {
+			p.ins.waiting = false
+			endWait(span, p.ended(err), err, p.clock.Now())
+		}()
+	}
+	if wo.Learned != nil {
+		saved := p.watch.Learned
+		p.watch.Learned = *wo.Learned
+		defer func() { p.watch.Learned = saved }()
+	}
+	stallAfter := stallThreshold(&p.watch, wo.StallAfter)
 	for !p.done {
 		if p.gaveUp != nil {
 			return zero, p.gaveUp
@@ -72,18 +97,16 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (T, error) {
 			if pe != nil && wo.OnRetry != nil {
 				wo.OnRetry(pe, p.next)
 			}
-			continue
-		}
-		if wo.OnPoll != nil {
-			wo.OnPoll(obs)
-		}
-		if unchanged, stalled := st.observe(obs, p.clock.Now()); stalled {
-			p.log.LogAttrs(ctx, slog.LevelWarn, "lro stalled", p.attrs(
-				slog.String("status", string(obs.Status)), slog.String("detail", obs.Detail),
-				slog.Duration("unchanged", unchanged))...)
-			if wo.OnStall != nil {
-				wo.OnStall(obs, unchanged)
+		} else {
+			if wo.OnPoll != nil {
+				wo.OnPoll(obs)
 			}
+			if wo.OnProgress != nil {
+				wo.OnProgress(p.progressOf(obs, p.clock.Now()))
+			}
+		}
+		if p.stall(ctx, stallAfter, &wo) && p.watch.GiveUpWhenStalled && !p.done {
+			return zero, p.waitError(ErrStalled)
 		}
 	}
 	p.log.LogAttrs(ctx, slog.LevelInfo, "lro finished", p.attrs(
@@ -106,11 +129,13 @@ func (p *Poller[T]) resultWithRetry(ctx context.Context, onRetry func(*PollError
 		d, ok := p.retry.next(RetryAfterOf(err))
 		if !ok {
 			pe := &PollError{Operation: p.label(), Err: err, Transient: true, Attempts: p.retry.attempts, Final: true, Last: p.last}
+			o := p.outcome(ReasonPollError, p.clock.Now())
+			pe.Outcome = &o
 			p.retry.reset()
 			return out, pe
 		}
 		p.log.LogAttrs(ctx, slog.LevelWarn, "lro result failed, will retry", p.attrs(
-			slog.Duration("retry_in", d), slog.String("error", err.Error()))...)
+			slog.Duration("retry_in", d), slog.String("error", stripQuery(err.Error())))...)
 		if onRetry != nil {
 			onRetry(&PollError{Operation: p.label(), Err: err, Transient: true, Attempts: p.retry.attempts, Last: p.last}, p.clock.Now().Add(d))
 		}
@@ -146,29 +171,58 @@ func (p *Poller[T]) waitError(cause error) error {
 		we.Remaining = exp - we.Elapsed
 	}
 	we.Token, we.TokenErr = p.ResumeToken()
+	reason := ReasonContext
+	switch {
+	case errors.Is(cause, ErrDeadline):
+		reason = ReasonDeadline
+	case errors.Is(cause, ErrStalled):
+		reason = ReasonStalled
+	}
+	o := p.outcome(reason, p.clock.Now())
+	we.Outcome = &o
 	return we
 }
 
-// stallTracker notices an observation that stays the same for too long.
-type stallTracker struct {
-	after    time.Duration
-	since    time.Time
-	last     Observation
-	reported bool
+// ended is the outcome a wait that returned err reports on its span.
+func (p *Poller[T]) ended(err error) Outcome {
+	if o, ok := OutcomeOf(err); ok {
+		return o
+	}
+	reason := ReasonTerminal
+	if err != nil && !p.done {
+		reason = ReasonPollError
+	}
+	return p.outcome(reason, p.clock.Now())
 }
 
-func (s *stallTracker) observe(obs Observation, now time.Time) (time.Duration, bool) {
-	if s.after <= 0 {
-		return 0, false
+// stall reports, once per unchanged stretch, an operation whose state has
+// not changed for after: a warning, a span event, OnStall. It reports
+// whether the operation is stalled.
+func (p *Poller[T]) stall(ctx context.Context, after time.Duration, wo *WaitOptions) bool {
+	if after <= 0 || p.done {
+		return false
 	}
-	if obs.Status != s.last.Status || obs.Detail != s.last.Detail || obs.Progress != s.last.Progress {
-		s.last, s.since, s.reported = obs, now, false
-		return 0, false
+	unchanged := p.clock.Now().Sub(p.ins.changed)
+	if unchanged < after {
+		return false
 	}
-	unchanged := now.Sub(s.since)
-	if unchanged < s.after || s.reported {
-		return unchanged, false
+	p.ins.stalled = true
+	if p.ins.reported {
+		return true
 	}
-	s.reported = true
-	return unchanged, true
+	p.ins.reported = true
+	obs := p.last
+	p.log.LogAttrs(ctx, slog.LevelWarn, "lro stalled", p.attrs(
+		slog.String("status", string(obs.Status)), slog.String("detail", obs.Detail),
+		slog.Duration("unchanged", unchanged), slog.Duration("threshold", after))...)
+	if p.ins.tracer != nil {
+		trace.SpanFromContext(ctx).AddEvent(EventStalled, trace.WithAttributes(
+			attribute.String("lrokit.status", string(obs.Status)), attribute.String("lrokit.detail", stripQuery(obs.Detail)),
+			attribute.Float64("lrokit.unchanged_s", unchanged.Seconds()), attribute.Float64("lrokit.threshold_s", after.Seconds())),
+			trace.WithTimestamp(p.clock.Now()))
+	}
+	if wo.OnStall != nil {
+		wo.OnStall(obs, unchanged)
+	}
+	return true
 }

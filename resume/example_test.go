@@ -26,7 +26,10 @@ func ExampleAny() {
 	token, _ := p.ResumeToken() // stored somewhere, read back later
 
 	pl := runtime.NewPipeline("example", "v1", runtime.PipelineOptions{}, &policy.ClientOptions{Transport: srv.Client()})
-	q, err := resume.Any(context.Background(), token, resume.Clients{Azure: &pl, HTTP: srv.Client(), Options: poller.Options{Clock: clock()}})
+	// Trust comes from the caller: the hosts a token may use are named here.
+	q, err := resume.Any(context.Background(), token, resume.Clients{
+		Azure: &pl, HTTP: srv.Client(), Options: poller.Options{Clock: clock()}, AllowedHosts: []string{srv.URL()},
+	})
 	if err != nil {
 		panic(err)
 	}

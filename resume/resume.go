@@ -28,8 +28,16 @@ import (
 // needs a client that Clients does not hold.
 var ErrNoClient = errors.New("no client for this provider")
 
-// Clients holds what the caller already has for each provider. A nil field
-// means that provider's tokens cannot be resumed; Any says which is missing.
+// Clients holds what the caller already has for each provider. A nil client
+// field means that provider's tokens cannot be resumed; Any says which is
+// missing.
+//
+// Trust comes from these fields, never from a token (DESIGN.md, "Tokens"):
+// the hosts a token may send the caller's credentials to are those the
+// adapter options below name (Azure: the cloud's ARM endpoint and
+// AllowedHosts; REST: AllowedHosts; Google: *.googleapis.com or
+// GCPOptions.Endpoint; AWS: the service's own regional endpoint or
+// AWSOptions.BaseEndpoint / the config's BaseEndpoint).
 type Clients struct {
 	// Azure is the azcore pipeline for "azure" tokens, with the caller's
 	// credential policy.
@@ -39,16 +47,71 @@ type Clients struct {
 	// GCP returns the operations client for the API endpoint a "gcp"
 	// longrunning token names ("" when it names none). Operations are
 	// served by the API that created them, so one client per endpoint.
+	// Any calls it only for an endpoint gcp.TrustEndpoint accepts.
 	GCP func(ctx context.Context, endpoint string) (*lroauto.OperationsClient, error)
 	// Compute is the Compute Engine service for "gcp" compute tokens.
 	Compute *compute.Service
 	// AWS is the config (credentials, retryer) for "aws" tokens.
 	AWS *awssdk.Config
 
-	// Options apply to every poller: policy, clock, logger, seal key...
+	// Options apply to every poller: policy, clock, logger, seal keys...
+	// They replace the poller.Options embedded in the adapter options
+	// below, which are ignored.
 	Options poller.Options
-	// AllowedHosts are extra hosts Azure and REST polling URLs may use.
+	// AllowedHosts are extra hosts Azure and REST polling URLs may use,
+	// added to AzureOptions.AllowedHosts and RESTOptions.AllowedHosts.
 	AllowedHosts []string
+
+	// AzureOptions, RESTOptions, GCPOptions and AWSOptions are each
+	// adapter's own options (nil: the zero value), such as
+	// azure.Options.PipelineRetries, rest.Options.AllowHTTP and
+	// NotFoundGrace, gcp.Options.Endpoint, aws.Options.BaseEndpoint.
+	AzureOptions *azure.Options
+	RESTOptions  *rest.Options
+	GCPOptions   *gcp.Options
+	AWSOptions   *aws.Options
+}
+
+// azureOptions returns the caller's Azure options with the shared ones.
+func (c Clients) azureOptions() *azure.Options {
+	var o azure.Options
+	if c.AzureOptions != nil {
+		o = *c.AzureOptions
+	}
+	o.Options = c.Options
+	o.AllowedHosts = append(append([]string(nil), o.AllowedHosts...), c.AllowedHosts...)
+	return &o
+}
+
+// restOptions returns the caller's REST options with the shared ones.
+func (c Clients) restOptions() *rest.Options {
+	var o rest.Options
+	if c.RESTOptions != nil {
+		o = *c.RESTOptions
+	}
+	o.Options = c.Options
+	o.AllowedHosts = append(append([]string(nil), o.AllowedHosts...), c.AllowedHosts...)
+	return &o
+}
+
+// gcpOptions returns the caller's Google options with the shared ones.
+func (c Clients) gcpOptions() *gcp.Options {
+	var o gcp.Options
+	if c.GCPOptions != nil {
+		o = *c.GCPOptions
+	}
+	o.Options = c.Options
+	return &o
+}
+
+// awsOptions returns the caller's AWS options with the shared ones.
+func (c Clients) awsOptions() *aws.Options {
+	var o aws.Options
+	if c.AWSOptions != nil {
+		o = *c.AWSOptions
+	}
+	o.Options = c.Options
+	return &o
 }
 
 // Poller is a resumed operation of any provider, with its result as JSON.
@@ -74,6 +137,7 @@ type core interface {
 	ResumeToken() (string, error)
 	Token() (poller.Token, error)
 	Operation() poller.Operation
+	Outcome() poller.Outcome
 }
 
 func wrap[T any](provider, kind string, p *poller.Poller[T], marshal func(T) ([]byte, error)) *Poller {
@@ -126,6 +190,9 @@ func (p *Poller) Token() (poller.Token, error) { return p.core.Token() }
 // Operation returns the adapter's operation.
 func (p *Poller) Operation() poller.Operation { return p.core.Operation() }
 
+// Outcome explains where the wait stands (see poller.Poller.Outcome).
+func (p *Poller) Outcome() poller.Outcome { return p.core.Outcome() }
+
 // Wait polls until the operation is terminal and returns its result as JSON
 // (see poller.Poller.Wait).
 func (p *Poller) Wait(ctx context.Context, opts *poller.WaitOptions) (json.RawMessage, error) {
@@ -161,7 +228,7 @@ func (p *Poller) Type() string {
 // and REST, the protojson of the response for Google operations, the
 // Compute operation, the last describe output for AWS.
 func Any(ctx context.Context, token string, c Clients) (*Poller, error) {
-	tok, err := poller.DecodeToken(token, c.Options.SealKey)
+	tok, err := c.Options.DecodeToken(token)
 	if err != nil {
 		return nil, err
 	}
@@ -170,13 +237,13 @@ func Any(ctx context.Context, token string, c Clients) (*Poller, error) {
 		if c.Azure == nil {
 			return nil, missing("azure", "an azcore runtime.Pipeline")
 		}
-		p, err := azure.Resume[json.RawMessage](token, *c.Azure, &azure.Options{Options: c.Options, AllowedHosts: c.AllowedHosts})
+		p, err := azure.Resume[json.RawMessage](token, *c.Azure, c.azureOptions())
 		if err != nil {
 			return nil, err
 		}
 		return wrap(tok.Provider, tok.Kind, p, rawJSON), nil
 	case rest.Provider:
-		p, err := rest.Resume[json.RawMessage](token, c.HTTP, &rest.Options{Options: c.Options, AllowedHosts: c.AllowedHosts})
+		p, err := rest.Resume[json.RawMessage](token, c.HTTP, c.restOptions())
 		if err != nil {
 			return nil, err
 		}
@@ -187,7 +254,7 @@ func Any(ctx context.Context, token string, c Clients) (*Poller, error) {
 		if c.AWS == nil {
 			return nil, missing("aws", "an aws.Config")
 		}
-		p, err := aws.Resume[any](token, *c.AWS, &aws.Options{Options: c.Options})
+		p, err := aws.Resume[any](token, *c.AWS, c.awsOptions())
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +264,7 @@ func Any(ctx context.Context, token string, c Clients) (*Poller, error) {
 }
 
 func resumeGCP(ctx context.Context, token string, tok poller.Token, c Clients) (*Poller, error) {
-	opts := &gcp.Options{Options: c.Options}
+	opts := c.gcpOptions()
 	if tok.Kind == gcp.KindCompute {
 		if c.Compute == nil {
 			return nil, missing("gcp compute", "a compute.Service")
@@ -211,9 +278,17 @@ func resumeGCP(ctx context.Context, token string, tok poller.Token, c Clients) (
 	if c.GCP == nil {
 		return nil, missing("gcp", "an OperationsClient factory")
 	}
-	endpoint, err := gcp.TokenEndpoint(token, c.Options.SealKey)
+	endpoint, err := gcp.TokenEndpoint(token, append([][]byte{c.Options.SealKey}, c.Options.SealKeys...)...)
 	if err != nil {
 		return nil, err
+	}
+	// The factory builds a client with the caller's credentials: the
+	// token's endpoint must be one the caller trusts before it is called.
+	if err := gcp.TrustEndpoint(endpoint, opts.Endpoint); err != nil {
+		return nil, fmt.Errorf("gcp: %w", err)
+	}
+	if endpoint == "" {
+		endpoint = opts.Endpoint
 	}
 	client, err := c.GCP(ctx, endpoint)
 	if err != nil {

@@ -106,8 +106,16 @@ func TestAnyResumesEveryProvider(t *testing.T) {
 	awsToken, err := wp.ResumeToken()
 	require.NoError(t, err)
 
+	// The caller names the loopback fakes it trusts: a token's own hosts
+	// prove nothing. "host:port" is the https (or, today, loopback http)
+	// form; "http://host:port" the explicit plain-http origin.
 	clients := resume.Clients{
 		Azure: &pl, HTTP: restSrv.Client(), Compute: svc, AWS: &cfg, Options: popts,
+		AllowedHosts: []string{
+			strings.TrimPrefix(arm.URL(), "http://"), arm.URL(),
+			strings.TrimPrefix(restSrv.URL(), "http://"), restSrv.URL(),
+		},
+		RESTOptions: &rest.Options{AllowHTTP: true},
 		GCP: func(ctx context.Context, endpoint string) (*lroauto.OperationsClient, error) {
 			assert.Equal(t, ops.Addr(), endpoint, "the token remembers the endpoint")
 			return ops.NewClient(ctx)
@@ -125,7 +133,14 @@ func TestAnyResumesEveryProvider(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := resume.Any(ctx, tt.token, clients)
+			c := clients
+			if tt.name == "gcp longrunning" {
+				// A loopback Operations endpoint is trusted only when named.
+				_, err := resume.Any(ctx, tt.token, c)
+				require.ErrorIs(t, err, poller.ErrInvalidToken)
+				c.GCPOptions = &gcp.Options{Endpoint: ops.Addr()}
+			}
+			p, err := resume.Any(ctx, tt.token, c)
 			require.NoError(t, err)
 			assert.Equal(t, tt.provider, p.Provider)
 			res, err := p.Wait(ctx, nil)

@@ -314,7 +314,8 @@ func (r *fleetRunner) prepare(ctx context.Context, e *env) error {
 	}
 	e.tokenBytes = tokenBytes.Load()
 	resolve := func(_ context.Context, token string, opts *poller.Options) (fleet.Op, error) {
-		// Resume trusts only the hosts the caller names: here the fake.
+		// The fake is the caller's own data-plane host: Resume trusts
+		// nothing a token names that the caller did not.
 		p, err := azure.Resume[json.RawMessage](token, pl, &azure.Options{Options: *opts, AllowedHosts: []string{"http://" + e.fake.HTTPAddr()}})
 		if err != nil {
 			return fleet.Op{}, err

@@ -53,7 +53,7 @@ or --service NAME (expanded to NAME.googleapis.com:443). The token remembers it.
 				return err
 			}
 			defer client.Close()
-			p, err := gcp.FromName[*anypb.Any](name, client, &gcp.Options{Options: s.w.options(), Endpoint: endpoint})
+			p, err := gcp.FromName[*anypb.Any](name, client, &gcp.Options{Options: s.options(ctx), Endpoint: endpoint})
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -100,7 +100,7 @@ func (a *app) computeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := gcp.AdoptCompute(project, scope, name, svc, &gcp.Options{Options: s.w.options(), Endpoint: endpoint})
+			p, err := gcp.AdoptCompute(project, scope, name, svc, &gcp.Options{Options: s.options(ctx), Endpoint: endpoint})
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -120,7 +120,7 @@ func (a *app) computeCmd() *cobra.Command {
 
 func (a *app) awsCmd() *cobra.Command {
 	var s started
-	var waiter, input, region, endpointURL string
+	var waiter, input, region string
 	adopt := &cobra.Command{
 		Use:   "adopt",
 		Short: "Adopt an AWS resource with a named waiter and print its token",
@@ -153,7 +153,7 @@ The waiter keeps AWS's own success and failure rules.
 			if err != nil {
 				return withCode(exitUsage, fmt.Errorf("aws config: %w", err))
 			}
-			p, err := aws.NewPoller[any](cfg, waiter, in, &aws.Options{Options: s.w.options(), BaseEndpoint: endpointURL})
+			p, err := aws.NewPoller[any](cfg, waiter, in, &aws.Options{Options: s.options(ctx), BaseEndpoint: s.au.awsEndpoint})
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -164,7 +164,6 @@ The waiter keeps AWS's own success and failure rules.
 	f.StringVar(&waiter, "waiter", "", "the waiter, service.Name (see lrokit waiters)")
 	f.StringVar(&input, "input", "", "the describe call's input as JSON")
 	f.StringVar(&region, "region", "", "the region (default from the AWS config chain)")
-	f.StringVar(&endpointURL, "endpoint-url", "", "the service endpoint (a VPC endpoint, LocalStack, a fake)")
 	s.register(adopt, awsSkips...)
 	return group("aws", "AWS resources through the SDK's waiter rules", adopt)
 }

@@ -24,11 +24,11 @@ func (a *auth) registerExcept(fs *pflag.FlagSet, skip ...string) {
 
 // Auth flags by provider: those a provider never reads.
 var (
-	azureSkips   = []string{"insecure"}
-	restSkips    = []string{"insecure", "scope"}
-	googleSkips  = []string{"scope", "allow-host"}
-	computeSkips = []string{"scope", "allow-host", "insecure"}
-	awsSkips     = []string{"scope", "allow-host", "insecure"}
+	azureSkips   = []string{"insecure", "endpoint-url", "gcp-endpoint"}
+	restSkips    = []string{"insecure", "scope", "cloud", "endpoint-url", "gcp-endpoint"}
+	googleSkips  = []string{"scope", "allow-host", "cloud", "endpoint-url"}
+	computeSkips = []string{"scope", "allow-host", "insecure", "cloud", "endpoint-url"}
+	awsSkips     = []string{"scope", "allow-host", "insecure", "cloud", "gcp-endpoint"}
 )
 
 // tokenAuthHelp says, on commands that read a token of any provider,
@@ -37,8 +37,9 @@ const tokenAuthHelp = `
 Credentials: each provider's standard chain (Azure DefaultAzureCredential,
 Google Application Default Credentials, the AWS default config chain); REST
 sends none. --no-auth sends none at all; --insecure (Google gRPC endpoints on
-loopback only) means no TLS and no credentials; --scope and --allow-host apply
-to Azure and REST tokens.`
+loopback only) means no TLS and no credentials; --scope and --cloud apply to
+Azure tokens, --allow-host to Azure and REST tokens, --gcp-endpoint to Google
+tokens and --endpoint-url to AWS tokens.`
 
 // hideNoAuth keeps --no-auth accepted but unlisted where it changes
 // nothing (REST sends no credential), so scripts may pass it to every

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lrokit/lrokit/internal/trust"
 	"github.com/lrokit/lrokit/persist"
 	"github.com/lrokit/lrokit/poller"
 )
@@ -37,7 +38,18 @@ func (s *started) check() error {
 	if err := s.out.check(); err != nil {
 		return err
 	}
+	if err := s.au.checkHosts(); err != nil {
+		return err
+	}
 	return s.w.check()
+}
+
+// options are the poller options for the new token: the wait flags' and
+// --plaintext-secrets.
+func (s *started) options(ctx context.Context) poller.Options {
+	o := s.w.options(ctx)
+	o.PlaintextSecrets = s.au.plaintext
+	return o
 }
 
 // finish stores or prints a new token, then waits if --wait.
@@ -49,7 +61,7 @@ func (a *app) finish(ctx context.Context, s *started, token string) error {
 			return err
 		}
 		defer closeStore(st)
-		tok, _ := poller.DecodeToken(token, sealKey())
+		tok, _ := poller.DecodeToken(token, sealKey(), olderSealKeys()...)
 		rec := persist.Record{Key: s.out.key, Token: token, Labels: s.out.labelMap()}
 		if tok.Last != nil {
 			rec.Status, rec.Detail = tok.Last.Status, tok.Last.Detail
@@ -81,7 +93,7 @@ func (a *app) printOrWait(ctx context.Context, s *started, token string) error {
 	if src.store == "" && src.file == "" {
 		src.token = token
 	}
-	p, err := a.resumer(&s.au, s.w.options())(ctx, token)
+	p, err := a.resumer(&s.au, s.options(ctx))(ctx, token)
 	if err != nil {
 		return err
 	}
@@ -216,6 +228,11 @@ nothing first: a crash there can leave an operation no token names.
 			}
 			if err := a.prepare(&s.au, &r.hdr); err != nil {
 				return err
+			}
+			// A URL whose query is a credential (a SAS, a function key)
+			// could not go into the token: refuse before anything is sent.
+			if u, _ := url.Parse(r.url); trust.IsCapability(u) && len(sealKey()) == 0 && !s.au.plaintext {
+				return usageErr("--url carries a credential in its query string: set %s so the token keeps it encrypted, or give --plaintext-secrets to store it in clear; nothing was sent", sealKeyEnv)
 			}
 			body, err := r.bodyBytes()
 			if err != nil {

@@ -27,23 +27,6 @@ func trusted(srv *armfake.Server) []string {
 // quick makes a real-clock wait on a fake take milliseconds.
 var quick = []string{"--poll-floor", "1ms", "--poll-cap", "2ms"}
 
-// cliEnv runs the built binary with extra environment variables.
-func cliEnv(t *testing.T, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return result{out.String(), errb.String(), code}
-}
-
 const restOpPath = "/jobs/build-42"
 
 // restLRO is a REST (Operation-Location) POST whose status URL answers polls
@@ -390,7 +373,7 @@ func TestRewaitingAFinishedToken(t *testing.T) {
 				r := cli(t, "wait", tokenFile, "--no-auth", "--verbose")
 				assert.Equal(t, tt.code, r.code, r.stderr)
 				assert.Contains(t, r.stdout, tt.want)
-				assert.Contains(t, r.stdout, `"outcome":"from_token"`)
+				assert.Contains(t, r.stdout, `"ended":"from_token"`)
 				assert.Contains(t, r.stderr, "nothing was sent")
 				assert.NotContains(t, r.stderr, "request GET", "no request at all")
 			}
@@ -410,7 +393,7 @@ func TestRewaitingAFinishedToken(t *testing.T) {
 		r := cli(t, "wait", tokenFile, "--no-auth", "--allow-host", originOf(t, string(src)), "--retry-budget", "1", "--poll-floor", "1ms")
 		assert.Equal(t, exitPollError, r.code, r.stderr)
 		assert.Contains(t, r.stdout, `"status":"Succeeded"`)
-		assert.Contains(t, r.stdout, `"outcome":"result_unavailable"`)
+		assert.Contains(t, r.stdout, `"ended":"result_unavailable"`)
 		assert.Contains(t, r.stderr, "the operation succeeded, but its result could not be fetched")
 	})
 }

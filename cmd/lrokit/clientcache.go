@@ -56,10 +56,10 @@ func (a *auth) azureCredential() (azcore.TokenCredential, error) {
 }
 
 // cachedPipeline is azurePipeline, built once per credential scope.
-func (a *auth) cachedPipeline(host string) (runtime.Pipeline, error) {
-	scope := a.scope
-	if scope == "" {
-		scope = stripPort(host)
+func (a *auth) cachedPipeline() (runtime.Pipeline, error) {
+	scope, err := a.azureScope()
+	if err != nil {
+		return runtime.Pipeline{}, err
 	}
 	c := a.cache()
 	c.mu.Lock()
@@ -68,7 +68,7 @@ func (a *auth) cachedPipeline(host string) (runtime.Pipeline, error) {
 	if ok {
 		return pl, nil
 	}
-	pl, err := a.azurePipeline(host)
+	pl, err = a.azurePipeline()
 	if err != nil {
 		return pl, err
 	}

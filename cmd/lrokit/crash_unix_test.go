@@ -65,6 +65,9 @@ func newOpsFake(t *testing.T, configure ...func(*opsFake)) *opsFake {
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
 	f.srv.Start()
 	t.Cleanup(f.srv.Close)
+	fakes.Lock()
+	fakes.urls = append(fakes.urls, f.srv.URL)
+	fakes.Unlock()
 	return f
 }
 

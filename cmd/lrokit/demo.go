@@ -131,8 +131,10 @@ func (f *demoFakes) clients(ctx context.Context, popts poller.Options) resume.Cl
 		},
 		AWS:     &cfg,
 		Options: popts,
-		// Resuming trusts only the caller's hosts: the fake is ours.
-		AllowedHosts: []string{f.arm.URL()},
+		// The fakes are the caller's own endpoints: name them, as a real
+		// caller names its data-plane hosts.
+		AllowedHosts: []string{strings.TrimPrefix(f.arm.URL(), "http://"), f.arm.URL()},
+		GCPOptions:   &gcp.Options{Endpoint: f.gop.Addr()},
 	}
 }
 

@@ -118,7 +118,9 @@ func (f *fakeServers) env() [][2]string {
 		// Every command that reaches a fake: no credentials, the fakes'
 		// plain-http origins trusted, gRPC without TLS (loopback only).
 		{"LROKIT_FAKE_FLAGS", "--no-auth --allow-host " + f.azure.URL() + " --allow-host " + f.rest.URL()},
-		{"LROKIT_FAKE_GCP_FLAGS", "--insecure"},
+		// Google and AWS tokens name their endpoints: trust the fakes'.
+		{"LROKIT_FAKE_GCP_FLAGS", "--insecure --gcp-endpoint " + f.gcp.Addr()},
+		{"LROKIT_FAKE_AWS_FLAGS", "--no-auth --endpoint-url " + f.aws.URL()},
 		// The fakes answer at once: no need for lrokit's 1-2 s floor.
 		{"LROKIT_FAKE_FAST", "--poll-floor 100ms --poll-cap 200ms"},
 	}

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -16,6 +19,7 @@ import (
 	"github.com/lrokit/lrokit/fleet"
 	"github.com/lrokit/lrokit/persist"
 	"github.com/lrokit/lrokit/poller"
+	"github.com/lrokit/lrokit/push"
 	"github.com/lrokit/lrokit/resume"
 )
 
@@ -27,6 +31,7 @@ func (a *app) fleetCmd() *cobra.Command {
 // resolver adapts resume.Any to the fleet engine, with clients built from
 // the auth flags for each token's provider.
 func (a *app) resolver(au *auth) fleet.Resolver {
+	au = a.withHooks(au)
 	return func(ctx context.Context, token string, opts *poller.Options) (fleet.Op, error) {
 		c, err := au.clients(ctx, token, *opts)
 		if err != nil {
@@ -49,6 +54,7 @@ func (a *app) fleetRunCmd() *cobra.Command {
 		w          waitFlags
 		hdr        headerFlags
 		sizing     fleetSizing
+		listen     string
 	)
 	cmd := &cobra.Command{
 		Use:   "run --store DSN",
@@ -92,10 +98,11 @@ Each operation's end is printed on stdout as one JSON line.
 			}
 			var mu sync.Mutex
 			eng, err := fleet.New(st, a.resolver(&au), &fleet.Options{
-				Owner: owner, Workers: workers, ExitWhenDone: untilDone, SealKey: sealKey(), Clock: a.clock,
-				Policy:   w.options().Policy,
+				Owner: owner, Workers: workers, ExitWhenDone: untilDone, SealKey: sealKey(), SealKeys: olderSealKeys(), Clock: a.clock,
+				Policy:   w.options(ctx).Policy,
 				LeaseTTL: sizing.leaseTTL, ClaimBatch: sizing.claimBatch, Capacity: sizing.capacity, Limits: limits,
-				Logger: slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})),
+				Logger:         slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr})),
+				TracerProvider: withTelemetry(ctx, poller.Options{}).TracerProvider,
 				OnEvent: func(ev fleet.Event) {
 					if ev.Kind != fleet.EventDone {
 						return
@@ -107,6 +114,13 @@ Each operation's end is printed on stdout as one JSON line.
 			})
 			if err != nil {
 				return withCode(exitUsage, err)
+			}
+			if listen != "" {
+				stop, err := listenPush(ctx, listen, eng)
+				if err != nil {
+					return withCode(exitUsage, err)
+				}
+				defer stop()
 			}
 			if err := eng.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				return withCode(exitPollError, err)
@@ -123,9 +137,42 @@ Each operation's end is printed on stdout as one JSON line.
 	f.DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; Azure 1s; an AWS waiter's own minimum)")
 	f.DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
 	f.StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
+	f.StringVar(&listen, "listen", "", "receive push notifications on ADDR (host:port) as hints to poll sooner; secrets from $"+envPushToken+", $"+envPushHMACKey+" (docs/push.md)")
 	au.register(f)
 	hdr.register(f)
 	return cmd
+}
+
+// Environment variables holding the push receiver's secrets (never flags,
+// which other users can read in the process list).
+const (
+	envPushToken   = "LROKIT_PUSH_TOKEN"
+	envPushHMACKey = "LROKIT_PUSH_HMAC_KEY"
+)
+
+// listenPush serves push notifications on addr for eng until ctx ends or
+// stop is called.
+func listenPush(ctx context.Context, addr string, eng *fleet.Engine) (stop func(), err error) {
+	rc, err := push.NewReceiver(eng, &push.Options{Auth: push.Auth{
+		PathToken: os.Getenv(envPushToken), HMACKey: []byte(os.Getenv(envPushHMACKey)),
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("--listen needs $%s or $%s: %w", envPushToken, envPushHMACKey, err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--listen: %w", err)
+	}
+	srv := &http.Server{Handler: rc, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	go func() { _ = rc.Run(ctx) }()
+	go func() { _ = srv.Serve(ln) }()
+	return func() {
+		cancel()
+		sctx, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		_ = srv.Shutdown(sctx)
+	}, nil
 }
 
 type fleetEventJSON struct {
@@ -178,7 +225,7 @@ func (a *app) fleetAddCmd() *cobra.Command {
 				return err
 			}
 			defer closeStore(st)
-			if _, err := fleet.Add(ctx, st, key, strings.TrimSpace(tok), out.labelMap(), sealKey()); err != nil {
+			if _, err := fleet.Add(ctx, st, key, strings.TrimSpace(tok), out.labelMap(), sealKey(), olderSealKeys()...); err != nil {
 				if errors.Is(err, persist.ErrConflict) {
 					return usageErr("key %q is already in the store", key)
 				}
@@ -258,6 +305,22 @@ func (a *app) fleetLsCmd() *cobra.Command {
 	f.StringVar(&prefix, "prefix", "", "only keys with this prefix")
 	f.StringVar(&status, "status", "", "only operations with this status")
 	return cmd
+}
+
+// redactAttr hides capability URLs in log lines (query values other than
+// api-version, user info).
+func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); strings.Contains(s, "://") {
+			a.Value = slog.StringValue(redactText(s))
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			a.Value = slog.StringValue(redactText(err.Error()))
+		}
+	}
+	return a
 }
 
 // fleetRecordJSON is one operation as fleet ls -o json|yaml shows it.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -25,7 +26,7 @@ func TestAWaitThatTimesOutHandsOffAStillRunningOperation(t *testing.T) {
 	require.Equal(t, exitInterrupted, r.code, r.stderr)
 	var out resultJSON
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stdout)
-	assert.Equal(t, "still_running", out.Outcome)
+	assert.Equal(t, "still_running", out.Handoff)
 	assert.Equal(t, poller.StatusRunning, out.Status)
 	assert.Positive(t, out.Polls)
 	assert.Positive(t, out.ElapsedSeconds)
@@ -66,7 +67,7 @@ func TestRetryBudgetIsOneSettingWithAnUnlimitedDefault(t *testing.T) {
 	assert.Equal(t, poller.UnlimitedRetries, n)
 	var w waitFlags
 	w.retryBudget = "unlimited"
-	assert.Equal(t, poller.UnlimitedRetries, w.options().Policy.RetryBudget, "the command line's default is the fleet's")
+	assert.Equal(t, poller.UnlimitedRetries, w.options(context.Background()).Policy.RetryBudget, "the command line's default is the fleet's")
 
 	srv := armLRO(armfake.Error(http.StatusServiceUnavailable, "ServerBusy", "down"))
 	defer srv.Close()

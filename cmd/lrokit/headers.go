@@ -103,15 +103,19 @@ func (s *sendOpts) logRequest(req *http.Request, status int, err error, took tim
 // restClient is the HTTP client of resumed REST operations. The caller's
 // headers go only to the hosts the caller trusts (--allow-host): trust
 // comes from the caller, never from the token.
-func (s *sendOpts) restClient(hosts []string) *http.Client {
+func (s *sendOpts) restClient(hosts []string, base *http.Client) *http.Client {
 	if s == nil || (len(s.header) == 0 && s.reqLog == nil) {
-		return nil
+		return base
+	}
+	var rt http.RoundTripper
+	if base != nil {
+		rt = base.Transport
 	}
 	anchors, err := trust.New("--allow-host", false, hosts...)
 	if err != nil {
 		anchors = trust.Anchors{} // the adapter reports the bad pattern
 	}
-	return &http.Client{Transport: &sendTransport{opts: s, anchors: anchors}}
+	return &http.Client{Transport: &sendTransport{opts: s, anchors: anchors, base: rt}}
 }
 
 // httpClient is an HTTP client that logs each request (--verbose), for

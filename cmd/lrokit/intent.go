@@ -120,10 +120,14 @@ func (a *app) send(ctx context.Context, provider string, r *request, s *started,
 }
 
 func (a *app) sendAzure(ctx context.Context, r *request, s *started, method string, h http.Header, body []byte, retry bool) (*poller.Poller[json.RawMessage], error) {
-	u, _ := url.Parse(r.url)
-	pl, err := s.au.azurePipeline(u.Host)
+	au := a.withHooks(&s.au)
+	pl, err := au.azurePipeline()
 	if err != nil {
 		return nil, withCode(exitUsage, err)
+	}
+	ao, err := au.azureOptions(s.options(ctx))
+	if err != nil {
+		return nil, err
 	}
 	do := func(ctx context.Context, method string, h http.Header, body []byte) (*http.Response, error) {
 		req, err := runtime.NewRequest(ctx, method, r.url)
@@ -146,9 +150,8 @@ func (a *app) sendAzure(ctx context.Context, r *request, s *started, method stri
 	if err != nil {
 		return nil, err
 	}
-	p, err := azure.NewPoller[json.RawMessage](resp, pl, &azure.Options{
-		Options: s.w.options(), FinalStateVia: azure.FinalStateVia(r.finalStateVia), AllowedHosts: s.au.hosts,
-	})
+	ao.FinalStateVia = azure.FinalStateVia(r.finalStateVia)
+	p, err := azure.NewPoller[json.RawMessage](resp, pl, ao)
 	if err != nil {
 		return nil, initialError(err)
 	}
@@ -181,7 +184,7 @@ func (a *app) sendREST(ctx context.Context, r *request, s *started, method strin
 		return nil, err
 	}
 	p, err := rest.NewPoller[json.RawMessage](resp, client, &rest.Options{
-		Options: s.w.options(), FinalStateVia: rest.FinalStateVia(r.finalStateVia), AllowedHosts: s.au.hosts,
+		Options: s.options(ctx), FinalStateVia: rest.FinalStateVia(r.finalStateVia), AllowedHosts: s.au.hosts,
 		Header: s.au.send.headers(),
 	})
 	if err != nil {

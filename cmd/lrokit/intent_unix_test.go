@@ -126,7 +126,7 @@ func TestARerunOfAPOSTWithoutAKeyStopsAndSaysWhatToCheck(t *testing.T) {
 	t.Setenv(sealKeyEnv, "0123456789abcdef0123456789abcdef")
 	fake := newOpsFake(t)
 	store := t.TempDir()
-	args := append([]string{"rest", "begin", "--method", "POST", "--url", fake.srv.URL + "/things/vm1/restart?sig=SECRET", "--store", store, "--key", "ops/restart"}, fast...)
+	args := append([]string{"rest", "begin", "--method", "POST", "--url", fake.srv.URL + "/things/vm1/restart?sig=SECRET", "--store", store, "--key", "ops/restart", "--plaintext-secrets"}, fast...)
 	require.True(t, killBegin(t, args, hookResponseReceived, 0))
 	ops, _ := fake.counts("vm1")
 	require.Len(t, ops, 1)
@@ -190,7 +190,7 @@ func TestARerunOfAPUTThatConflictsAdoptsTheRunningOperation(t *testing.T) {
 }
 
 func TestBeginDeletingAGoneResourceOnARerunHasFinished(t *testing.T) {
-	srv := armfake.New()
+	srv := newFake()
 	defer srv.Close()
 	srv.Handle(http.MethodDelete, resourcePath, armfake.Error(http.StatusNotFound, "ResourceNotFound", "gone"))
 	tokenFile := filepath.Join(t.TempDir(), "token")

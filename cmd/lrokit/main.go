@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"regexp"
+	"strings"
 	"syscall"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/spf13/cobra"
 
+	"github.com/lrokit/lrokit/internal/trust"
 	"github.com/lrokit/lrokit/persist"
 	"github.com/lrokit/lrokit/poller"
 )
@@ -82,7 +86,8 @@ func exitCode(err error) int {
 		return exitFailed
 	case errors.As(err, &we), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return exitInterrupted
-	case errors.Is(err, poller.ErrInvalidToken), errors.Is(err, persist.ErrInvalid):
+	case errors.Is(err, poller.ErrInvalidToken), errors.Is(err, persist.ErrInvalid),
+		errors.Is(err, poller.ErrSealKey), errors.Is(err, trust.ErrUntrusted):
 		return exitUsage
 	case errors.As(err, &pe):
 		return exitPollError
@@ -102,6 +107,23 @@ type app struct {
 	// verbose logs one line per request; debug adds the pollers' debug
 	// records (--verbose, --debug).
 	verbose, debug bool
+	// azureCred and transport replace DefaultAzureCredential and the HTTP
+	// transport of the clients built for tokens; nil means the real ones.
+	// Tests point them at fakes.
+	azureCred azcore.TokenCredential
+	transport *http.Client
+}
+
+// withHooks returns au with the app's test hooks.
+func (a *app) withHooks(au *auth) *auth {
+	c := *au
+	if a.azureCred != nil {
+		c.cred = a.azureCred
+	}
+	if a.transport != nil {
+		c.transport = a.transport
+	}
+	return &c
 }
 
 func main() {
@@ -116,7 +138,9 @@ func main() {
 func (a *app) run(ctx context.Context, args []string) int {
 	root := a.rootCmd()
 	root.SetArgs(args)
+	ctx, end := a.startTelemetry(ctx, args)
 	err := root.ExecuteContext(ctx)
+	end(err)
 	if err == nil {
 		return exitOK
 	}
@@ -137,6 +161,18 @@ or --store DSN --key KEY (a directory, "file:///dir", "mem:" or
 "postgres://..."). Tokens hold no credentials; each command uses the
 cloud's standard credential chain unless --no-auth is given.
 
+A token never decides where credentials go: Azure tokens may use the
+Resource Manager endpoint of --cloud and the hosts of --allow-host; REST
+tokens the hosts of --allow-host; Google tokens *.googleapis.com or
+--gcp-endpoint; AWS tokens the service's own endpoint for their region or
+--endpoint-url. A token outside them is refused (exit 2) before any request.
+
+Seal keys: LROKIT_SEAL_KEY (at least 32 bytes) seals tokens when written
+and requires sealed tokens when read; LROKIT_SEAL_KEYS holds older keys,
+comma-separated, still accepted (rotation). A key is raw bytes,
+"base64:..." or "hex:...". Sealed tokens keep credential-bearing URLs
+encrypted; unsealed ones refuse them unless --plaintext-secrets.
+
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -150,6 +186,12 @@ cloud's standard credential chain unless --no-auth is given.
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetIn(a.stdin)
+	// A bad seal key is a configuration error, reported before anything
+	// else runs (exit 2).
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		_, _, err := sealKeys()
+		return err
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
@@ -162,12 +204,22 @@ cloud's standard credential chain unless --no-auth is given.
 	return root
 }
 
-// queryString matches the query of a URL inside a message: SAS signatures
-// and other secrets travel there, so messages never show it.
-var queryString = regexp.MustCompile(`(https?://[^\s?#"'<>]+)\?[^\s"'<>]*`)
+// urlInText matches a URL inside a message or log line.
+var urlInText = regexp.MustCompile(`https?://[^\s"'<>]+`)
 
-// oneLine keeps an error message to one line for CI logs, without URL
-// query strings.
+// redactText replaces every URL in s by its redacted form (query values
+// other than api-version hidden, user info dropped): capability URLs are
+// never printed.
+func redactText(s string) string {
+	return urlInText.ReplaceAllStringFunc(s, func(m string) string {
+		if !strings.ContainsAny(m, "?@#") {
+			return m
+		}
+		return trust.RedactString(m)
+	})
+}
+
+// oneLine keeps an error message to one line for CI logs, redacted.
 func oneLine(s string) string {
 	out := make([]rune, 0, len(s))
 	for _, r := range s {
@@ -176,5 +228,5 @@ func oneLine(s string) string {
 		}
 		out = append(out, r)
 	}
-	return queryString.ReplaceAllString(string(out), "$1?…")
+	return redactText(string(out))
 }

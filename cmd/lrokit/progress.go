@@ -53,34 +53,38 @@ func (pr *progress) newBar(percent bool) {
 	)
 }
 
-func (pr *progress) describe(obs poller.Observation) string {
+func (pr *progress) describe(obs poller.Progress) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s", pr.p.Provider, obs.Status)
-	if obs.Detail != "" && !strings.EqualFold(obs.Detail, string(obs.Status)) {
-		fmt.Fprintf(&b, " (%s)", obs.Detail)
+	if obs.Phase != "" && !strings.EqualFold(obs.Phase, string(obs.Status)) {
+		fmt.Fprintf(&b, " (%s)", obs.Phase)
 	}
-	if obs.Progress >= 0 {
-		fmt.Fprintf(&b, " %.0f%%", obs.Progress)
+	if obs.Percent >= 0 {
+		fmt.Fprintf(&b, " %.0f%%", obs.Percent)
 	}
-	fmt.Fprintf(&b, " · %d polls · running %s", pr.p.Polls(), pr.now().Sub(pr.p.Created()).Round(time.Second))
+	if obs.Message != "" && !strings.Contains(obs.Phase, obs.Message) {
+		fmt.Fprintf(&b, " · %s", oneLine(obs.Message))
+	}
+	fmt.Fprintf(&b, " · %d polls · running %s", obs.Polls, pr.now().Sub(pr.p.Created()).Round(time.Second))
 	if !obs.Status.Terminal() {
 		fmt.Fprintf(&b, " · next poll in %s", time.Until(pr.p.NextPollAt()).Round(time.Second))
 	}
 	return b.String()
 }
 
-func (pr *progress) update(obs poller.Observation) {
+// update reports one poll's provider-neutral progress.
+func (pr *progress) update(obs poller.Progress) {
 	switch pr.mode {
 	case "bar":
-		if pr.bar == nil || (obs.Progress >= 0 && pr.bar.GetMax() < 0) {
+		if pr.bar == nil || (obs.Percent >= 0 && pr.bar.GetMax() < 0) {
 			if pr.bar != nil {
 				_ = pr.bar.Clear()
 			}
-			pr.newBar(obs.Progress >= 0)
+			pr.newBar(obs.Percent >= 0)
 		}
 		pr.bar.Describe(pr.describe(obs))
-		if obs.Progress >= 0 {
-			_ = pr.bar.Set(int(obs.Progress))
+		if obs.Percent >= 0 {
+			_ = pr.bar.Set(int(obs.Percent))
 		} else {
 			_ = pr.bar.Add(1) // turn the spinner
 		}
@@ -88,7 +92,8 @@ func (pr *progress) update(obs poller.Observation) {
 		line := struct {
 			Time time.Time `json:"time"`
 			statusJSON
-		}{pr.now().UTC(), statusLine(pr.p, obs)}
+			Message string `json:"message,omitempty"`
+		}{pr.now().UTC(), statusLine(pr.p, poller.Observation{Status: obs.Status, Detail: obs.Phase, Progress: obs.Percent}), obs.Message}
 		_ = writeJSON(pr.w, line)
 	default:
 		fmt.Fprintf(pr.w, "%s %s\n", pr.now().UTC().Format(time.RFC3339), pr.describe(obs))

@@ -43,6 +43,9 @@ func runScript(t *testing.T, script string) (string, string, error) {
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// A script that fails early leaves its background fake holding the
+	// output pipes: stop waiting for them soon after the shell exits.
+	cmd.WaitDelay = 5 * time.Second
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -75,7 +78,7 @@ until [ -s fake.env ]; do sleep 0.1; done
 lrokit azure begin --method PUT --url "$LROKIT_FAKE_AZURE_URL" $LROKIT_FAKE_FLAGS --token-file aks.token
 lrokit wait aks.token $LROKIT_FAKE_FLAGS $LROKIT_FAKE_FAST || echo "azure exited $?"
 lrokit aws adopt --waiter cloudformation.StackCreateComplete --input '{"StackName":"app"}' --endpoint-url "$LROKIT_FAKE_AWS_URL" --region us-east-1 --no-auth --token-file app.token
-lrokit wait app.token --no-auth $LROKIT_FAKE_FAST || echo "aws exited $?"
+lrokit wait app.token $LROKIT_FAKE_AWS_FLAGS $LROKIT_FAKE_FAST || echo "aws exited $?"
 kill $FAKE
 lrokit fake --outcome maybe || echo "bad outcome exited $?"
 `)

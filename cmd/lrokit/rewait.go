@@ -26,7 +26,7 @@ func (a *app) finishedToken(token string, noResult bool) (bool, error) {
 	if !tok.Polled.IsZero() {
 		when = "at " + tok.Polled.UTC().Format(time.RFC3339)
 	}
-	out := resultJSON{Status: st, Detail: tok.Last.Detail, Outcome: "from_token", Polls: tok.Polls}
+	out := resultJSON{Status: st, Detail: tok.Last.Detail, Ended: "from_token", Polls: tok.Polls}
 	why := fmt.Sprintf("the token records that the %s operation ended %s (%s); nothing was sent", tok.Provider, when, describeState(st, tok.Last.Detail))
 	var code int
 	switch st {
@@ -56,6 +56,6 @@ func describeState(st poller.Status, detail string) string {
 // result could not be fetched: exit 5 (the wait could not learn everything
 // it was asked for), with the output saying so rather than a bare error.
 func resultUnavailable(out *resultJSON, werr error) error {
-	out.Outcome = "result_unavailable"
+	out.Ended = "result_unavailable"
 	return withCode(exitPollError, fmt.Errorf("the operation succeeded, but its result could not be fetched (run wait again to fetch it, or pass --no-result when only the outcome matters): %w", werr))
 }

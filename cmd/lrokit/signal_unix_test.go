@@ -25,7 +25,7 @@ func TestWaitInterruptedBySIGTERMSavesTheTokenAndExits4(t *testing.T) {
 	r := cli(t, append([]string{"azure", "begin", "--method", "PUT", "--url", resourceURL(srv), "--token-file", tokenFile}, fast...)...)
 	require.Equal(t, 0, r.code, r.stderr)
 
-	cmd := exec.Command(binary, append([]string{"wait", "--allow-host", srv.URL(), "--token-file", tokenFile, "--progress", "plain"}, fast...)...)
+	cmd := exec.Command(binary, withFakes(append([]string{"wait", "--token-file", tokenFile, "--progress", "plain"}, fast...))...)
 	require.NoError(t, cmd.Start())
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

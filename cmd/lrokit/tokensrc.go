@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,15 +17,100 @@ import (
 	"github.com/lrokit/lrokit/poller"
 )
 
-// sealKeyEnv names the environment variable holding an HMAC key: when set,
-// tokens are sealed when written and must be sealed when read.
-const sealKeyEnv = "LROKIT_SEAL_KEY"
+// Seal keys come from the environment, never from a flag (flags show up
+// in process listings):
+//
+//	LROKIT_SEAL_KEY   the current key: tokens are sealed with it when
+//	                  written and must be sealed (with it or an older key)
+//	                  when read. At least 32 bytes.
+//	LROKIT_SEAL_KEYS  older keys still accepted when reading, comma-
+//	                  separated, for rotation.
+//
+// Each key is its raw bytes, or "base64:" followed by standard or URL-safe
+// base64 (padded or not), or "hex:" followed by hex: use an encoded form
+// for random keys and for keys holding a comma.
+const (
+	sealKeyEnv  = "LROKIT_SEAL_KEY"
+	sealKeysEnv = "LROKIT_SEAL_KEYS"
+)
 
-func sealKey() []byte {
-	if k := os.Getenv(sealKeyEnv); k != "" {
-		return []byte(k)
+// parseSealKey decodes one key from the environment.
+func parseSealKey(v string) ([]byte, error) {
+	switch {
+	case strings.HasPrefix(v, "base64:"):
+		enc := strings.TrimRight(strings.TrimPrefix(v, "base64:"), "=")
+		for _, e := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+			if b, err := e.DecodeString(enc); err == nil {
+				return b, nil
+			}
+		}
+		return nil, errors.New(`its "base64:" value is not base64`)
+	case strings.HasPrefix(v, "hex:"):
+		b, err := hex.DecodeString(strings.TrimPrefix(v, "hex:"))
+		if err != nil {
+			return nil, errors.New(`its "hex:" value is not hex`)
+		}
+		return b, nil
 	}
-	return nil
+	return []byte(v), nil
+}
+
+// sealKeys reads LROKIT_SEAL_KEY and LROKIT_SEAL_KEYS. Errors (a key too
+// short or badly encoded, older keys without a current one) name the
+// variable, never the key, and mean exit 2.
+func sealKeys() (current []byte, older [][]byte, err error) {
+	bad := func(name string, why error) error {
+		return usageErr("%s: %v (see lrokit --help: seal keys)", name, why)
+	}
+	if v := os.Getenv(sealKeyEnv); v != "" {
+		k, err := parseSealKey(v)
+		if err != nil {
+			return nil, nil, bad(sealKeyEnv, err)
+		}
+		if len(k) < poller.MinSealKeySize {
+			return nil, nil, bad(sealKeyEnv, fmt.Errorf("the key is %d bytes; at least %d are required (for example base64: and 32 random bytes)", len(k), poller.MinSealKeySize))
+		}
+		current = k
+	}
+	if v := os.Getenv(sealKeysEnv); v != "" {
+		if current == nil {
+			return nil, nil, bad(sealKeysEnv, fmt.Errorf("older keys are given but %s, the current key, is not set", sealKeyEnv))
+		}
+		for i, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			k, err := parseSealKey(part)
+			if err != nil {
+				return nil, nil, bad(sealKeysEnv, fmt.Errorf("key %d: %w", i+1, err))
+			}
+			if len(k) < poller.MinSealKeySize {
+				return nil, nil, bad(sealKeysEnv, fmt.Errorf("key %d is %d bytes; at least %d are required", i+1, len(k), poller.MinSealKeySize))
+			}
+			older = append(older, k)
+		}
+	}
+	return current, older, nil
+}
+
+// sealKey is the current seal key; the root command checked the
+// environment before any command runs.
+func sealKey() []byte {
+	k, _, _ := sealKeys()
+	return k
+}
+
+// olderSealKeys are the older keys accepted for rotation.
+func olderSealKeys() [][]byte {
+	_, older, _ := sealKeys()
+	return older
+}
+
+// sealOptions are the poller options that carry the seal keys.
+func sealOptions() poller.Options {
+	k, older, _ := sealKeys()
+	return poller.Options{SealKey: k, SealKeys: older}
 }
 
 // tokenSource is TOKEN-SOURCE: --token, --token-file or --store + --key.

@@ -26,8 +26,11 @@ func (a *app) resumer(au *auth, popts poller.Options) opener {
 	if popts.Logger == nil {
 		popts.Logger = a.pollLogger()
 	}
+	au = a.withHooks(au)
 	return func(ctx context.Context, token string) (*resume.Poller, error) {
-		c, err := au.clients(ctx, token, popts)
+		o := withTelemetry(ctx, popts)
+		o.TraceOrigin = popts.TraceOrigin // a resumed wait links to the token's origin only
+		c, err := au.clients(ctx, token, o)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +74,7 @@ func (a *app) statusCmd() *cobra.Command {
 			if err := a.prepare(&au, &hdr); err != nil {
 				return err
 			}
-			p, err := a.open(ctx, &src, &au, poller.Options{SealKey: sealKey()})
+			p, err := a.open(ctx, &src, &au, sealOptions())
 			var ee *exitError
 			if errors.As(err, &ee) && ee.code == exitMayExist {
 				// An intent: say what is known, as the line a token gets.
@@ -156,9 +159,9 @@ func errJSON(err error) *errorJSON {
 		if msg == "" {
 			msg = oe.Error()
 		}
-		return &errorJSON{Code: oe.Code, Message: msg}
+		return &errorJSON{Code: oe.Code, Message: oneLine(msg)}
 	}
-	return &errorJSON{Message: err.Error()}
+	return &errorJSON{Message: oneLine(err.Error())}
 }
 
 func (a *app) waitCmd() *cobra.Command {
@@ -201,7 +204,7 @@ killed, interrupted or timed out continues where it was when run again.
 			if done, err := a.finishedToken(token, w.noResult); done {
 				return err
 			}
-			p, err := a.resumer(&au, w.options())(ctx, token)
+			p, err := a.resumer(&au, w.options(ctx))(ctx, token)
 			if err != nil {
 				return err
 			}
@@ -251,10 +254,13 @@ func (w *waitFlags) register(cmd *cobra.Command) {
 without the network, and a succeeded operation whose result cannot be fetched exits 0`)
 }
 
-// options are the poller options the flags ask for.
-func (w *waitFlags) options() poller.Options {
+// options are the poller options the flags ask for, with the seal keys
+// and the command's telemetry (telemetry.go).
+func (w *waitFlags) options(ctx context.Context) poller.Options {
 	budget, _ := parseRetryBudget(w.retryBudget) // checked by check
-	return poller.Options{SealKey: sealKey(), Policy: poller.Policy{Floor: w.floor, Cap: w.cap, RetryBudget: budget}}
+	o := sealOptions()
+	o.Policy = poller.Policy{Floor: w.floor, Cap: w.cap, RetryBudget: budget}
+	return withTelemetry(ctx, o)
 }
 
 func (w *waitFlags) check() error {
@@ -280,9 +286,14 @@ type resultJSON struct {
 	// Token is the fresh token when it was not saved: --token, or a save
 	// that failed.
 	Token string `json:"token,omitempty"`
+	// Outcome explains the end of the wait (see poller.Outcome).
+	Outcome *poller.Outcome `json:"outcome,omitempty"`
+	// Ended says why no wait ran or no result came: "from_token" (the
+	// token had already finished) or "result_unavailable".
+	Ended string `json:"ended,omitempty"`
 	// The hand-off of a wait that stopped first (exit 4): run wait again
 	// to continue the same schedule.
-	Outcome          string     `json:"outcome,omitempty"` // "still_running"
+	Handoff          string     `json:"handoff,omitempty"` // "still_running"
 	Polls            int        `json:"polls,omitempty"`
 	ElapsedSeconds   float64    `json:"elapsed_seconds,omitempty"`
 	NextPoll         *time.Time `json:"next_poll,omitempty"`
@@ -309,20 +320,27 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 	}
 	defer closeSave()
 
+	learned := learnedFor(ctx, src, p)
+	stallAfter := 30 * time.Minute
+	if learned != nil && learned.P95 > 0 {
+		stallAfter = 0 // twice the learned p95
+	}
 	res, werr := p.Wait(ctx, &poller.WaitOptions{
+		Logger:     a.waitLogger(w.progress),
+		Learned:    learned,
+		OnProgress: prog.update,
 		OnPoll: func(obs poller.Observation) {
-			prog.update(obs)
 			if err := save(); err != nil {
 				fmt.Fprintln(a.stderr, "lrokit: saving the token (the wait goes on; it exits 6 unless a later save works):", oneLine(err.Error()))
 			}
 		},
 		OnRetry: func(pe *poller.PollError, at time.Time) {
-			prog.retry(pe, at, w.options().Policy.RetryBudget)
+			prog.retry(pe, at, w.options(ctx).Policy.RetryBudget)
 		},
 		OnStall: func(obs poller.Observation, d time.Duration) {
 			prog.note(fmt.Sprintf("no change for %s (still %s)", d.Round(time.Second), obs.Status))
 		},
-		StallAfter: 30 * time.Minute,
+		StallAfter: stallAfter,
 	})
 	prog.close()
 	last := p.Last()
@@ -345,7 +363,7 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 			out.Status = poller.StatusRunning
 		}
 		if we.StillRunning() {
-			out.Outcome = "still_running"
+			out.Handoff = "still_running"
 		}
 		out.Polls, out.ElapsedSeconds = we.Polls, we.Elapsed.Seconds()
 		out.RemainingSeconds = we.Remaining.Seconds()
@@ -364,6 +382,13 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 		out.Error = &errorJSON{Message: oneLine(werr.Error())}
 	default:
 		out.Error = errJSON(werr)
+	}
+	if o, ok := poller.OutcomeOf(werr); ok {
+		out.Outcome = &o
+	} else if werr == nil {
+		o := p.Outcome()
+		o.Reason = poller.ReasonTerminal
+		out.Outcome = &o
 	}
 	if err := save(); err != nil {
 		if tok, terr := p.ResumeToken(); terr == nil {
@@ -475,7 +500,7 @@ cannot cancel give exit 5 with a message saying so.
 			if err := a.prepare(&au, &hdr); err != nil {
 				return err
 			}
-			p, err := a.open(ctx, &src, &au, poller.Options{SealKey: sealKey()})
+			p, err := a.open(ctx, &src, &au, sealOptions())
 			if err != nil {
 				return err
 			}

@@ -14,8 +14,10 @@ import (
 // is preferred over every other header (ARM async operations guide:
 // "Azure-AsyncOperation takes precedence over Location").
 var asyncProtocol = protocol{
-	kind:   KindAsync,
-	header: "Azure-AsyncOperation",
+	kind:         KindAsync,
+	header:       "Azure-AsyncOperation",
+	statusRule:   "Azure-AsyncOperation: status field",
+	acceptedRule: "Azure-AsyncOperation: 202 with a polling header",
 	selects: func(_ string, _ int, h http.Header, _ *Config) bool {
 		return h.Get("Azure-AsyncOperation") != ""
 	},

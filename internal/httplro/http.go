@@ -87,9 +87,11 @@ func ReadBody(resp *http.Response) ([]byte, error) {
 		resp.Body = http.NoBody
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	b, err := readAtMost(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
+	rb := new(replayBody)
+	rb.Reset(b)
+	resp.Body = rb
 	if err != nil {
 		return nil, poller.Transient(fmt.Errorf("reading response body: %w", redactErr(err)), 0)
 	}
@@ -99,6 +101,48 @@ func ReadBody(resp *http.Response) ([]byte, error) {
 	return b, nil
 }
 
+// readAtMost is io.ReadAll stopped once more than MaxBody bytes are read,
+// in one allocation when the length is announced (the buffer has room for
+// the read that meets EOF). The body is kept as the operation's status, so
+// it is not rounded up to ReadAll's 512 bytes.
+func readAtMost(r io.Reader, length int64) ([]byte, error) {
+	size := 512
+	if length >= 0 && length < MaxBody {
+		size = int(length) + 1
+	}
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case len(b) > MaxBody || err == io.EOF:
+			return b, nil
+		case err != nil:
+			return b, err
+		}
+	}
+}
+
+// replayBody is a response body read again from memory.
+type replayBody struct{ bytes.Reader }
+
+func (*replayBody) Close() error { return nil }
+
+// acceptJSON is every request's Accept header. It is shared: a slice of
+// length and capacity 1, which Header.Add copies rather than extends.
+var acceptJSON = []string{"application/json"}
+
+// wire is what send keeps between an operation's requests, so that a poll
+// costs no allocation beyond the request's own (TestPollAllocs in azure/).
+type wire struct {
+	// checked is the last URL that passed the trusted-host check. URLs are
+	// never modified once learned (each request gets a copy).
+	checked *url.URL
+}
+
 // send performs one request and reads its body. The URL was checked
 // against the trusted hosts when it was learned; a redirect the Doer
 // follows is refused before anything is written to an untrusted host (see
@@ -106,24 +150,28 @@ func ReadBody(resp *http.Response) ([]byte, error) {
 // are transient (the core retries them), except certificate errors, refused
 // redirects and the caller's own cancellation.
 func (o *Op) send(ctx context.Context, method string, u *url.URL) (*http.Response, []byte, error) {
-	if err := o.trusted.Check(u); err != nil {
-		// Defence in depth: every URL is checked where it is learned.
-		return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(u), err)
+	if u != o.wire.checked {
+		if err := o.trusted.Check(u); err != nil {
+			// Defence in depth: every URL is checked where it is learned.
+			return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(u), err)
+		}
+		o.wire.checked = u
 	}
 	var guard *redirectGuard
 	if o.cfg.GuardRedirects {
-		ctx, guard = guardRedirects(ctx, u, o.trusted)
+		ctx, guard = o.guardRedirects(ctx, u)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	req, err := newRequest(ctx, method, u)
 	if err != nil {
 		return nil, nil, fmt.Errorf("building %s %s: %w", method, Redact(u), redactErr(err))
 	}
 	for k, vs := range o.cfg.Header {
 		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
-	req.Header.Set("Accept", "application/json")
 	resp, err := o.cfg.Doer.Do(req)
-	if refused := guard.refusal(); refused != "" {
+	refused := guard.refusal()
+	guard.done()
+	if refused != "" {
 		if resp != nil && resp.Body != nil {
 			_ = resp.Body.Close()
 		}
@@ -135,8 +183,8 @@ func (o *Op) send(ctx context.Context, method string, u *url.URL) (*http.Respons
 		}
 		return nil, nil, classifyTransport(ctx, method, u, err)
 	}
-	if resp.Request != nil && resp.Request.URL != nil && resp.Request.URL.String() != u.String() {
-		if err := o.trusted.Check(resp.Request.URL); err != nil {
+	if r := resp.Request; r != nil && r.URL != nil && *r.URL != *u && r.URL.String() != u.String() {
+		if err := o.trusted.Check(r.URL); err != nil {
 			_ = resp.Body.Close()
 			return nil, nil, fmt.Errorf("%s %s was redirected: %w", method, Redact(u), err)
 		}
@@ -148,6 +196,58 @@ func (o *Op) send(ctx context.Context, method string, u *url.URL) (*http.Respons
 	return resp, body, nil
 }
 
+// newRequest is http.NewRequestWithContext(ctx, method, u.String(), nil)
+// without printing u and parsing it again: the request gets a copy of u
+// (a Doer's policies may modify its URL) and the Accept header.
+func newRequest(ctx context.Context, method string, u *url.URL) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	*req.URL = *u
+	if h := u.Host; strings.HasSuffix(h, ":") && strings.LastIndexByte(h, ':') > strings.LastIndexByte(h, ']') {
+		req.URL.Host = h[:len(h)-1] // net/http's removeEmptyPort
+	}
+	req.Host = req.URL.Host
+	req.Header["Accept"] = acceptJSON
+	return req, nil
+}
+
+// guardRedirects is the package function with a guard from a pool,
+// unless ctx already carries a trace: httptrace.WithClientTrace composes
+// the caller's hooks into ours, so a pooled guard would collect them. The
+// guard's hooks run inside Do (GetConn and GotConn are called on the
+// request's own path), so send returns it once Do has returned. Made per
+// request, a guard and its trace cost 6 allocations per poll; kept per
+// operation, 280 bytes of every waiting operation's heap.
+func (o *Op) guardRedirects(ctx context.Context, first *url.URL) (context.Context, *redirectGuard) {
+	if httptrace.ContextClientTrace(ctx) != nil {
+		return guardRedirects(ctx, first, o.trusted)
+	}
+	g := guards.Get().(*redirectGuard)
+	g.mu.Lock()
+	g.first, g.trusted, g.pending, g.refused, g.pooled = first, o.trusted, "", "", true
+	g.mu.Unlock()
+	return httptrace.WithClientTrace(ctx, g.trace), g
+}
+
+var guards = sync.Pool{New: func() any {
+	g := new(redirectGuard)
+	g.trace = &httptrace.ClientTrace{GetConn: g.getConn, GotConn: g.gotConn}
+	return g
+}}
+
+// done returns a pooled guard to the pool.
+func (g *redirectGuard) done() {
+	if g == nil || !g.pooled {
+		return
+	}
+	g.mu.Lock()
+	g.first, g.trusted, g.pooled = nil, trust.Anchors{}, false
+	g.mu.Unlock()
+	guards.Put(g)
+}
+
 // guardRedirects protects requests sent through a transport whose redirect
 // policy is not ours (an azcore pipeline's http.Client follows redirects,
 // and forwards Authorization to the same host name on any port). Each
@@ -157,9 +257,9 @@ func (o *Op) send(ctx context.Context, method string, u *url.URL) (*http.Respons
 // refused host is reported. Behind an HTTP proxy every connection goes to
 // the proxy, so the response check in send is what remains.
 func guardRedirects(ctx context.Context, first *url.URL, trusted trust.Anchors) (context.Context, *redirectGuard) {
-	g := &redirectGuard{first: hostPort(first), trusted: trusted}
-	trace := &httptrace.ClientTrace{GetConn: g.getConn, GotConn: g.gotConn}
-	return httptrace.WithClientTrace(ctx, trace), g
+	g := &redirectGuard{first: first, trusted: trusted}
+	g.trace = &httptrace.ClientTrace{GetConn: g.getConn, GotConn: g.gotConn}
+	return httptrace.WithClientTrace(ctx, g.trace), g
 }
 
 func (g *redirectGuard) refusal() string {
@@ -172,8 +272,10 @@ func (g *redirectGuard) refusal() string {
 }
 
 type redirectGuard struct {
-	first   string
+	first   *url.URL // the request's own URL
 	trusted trust.Anchors
+	trace   *httptrace.ClientTrace
+	pooled  bool // from guards, back to it after the request
 	mu      sync.Mutex
 	pending string
 	refused string
@@ -183,7 +285,7 @@ func (g *redirectGuard) getConn(addr string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.pending = ""
-	if addr != g.first && !trustedAddr(addr, g.trusted) {
+	if !sameHostPort(addr, g.first) && !trustedAddr(addr, g.trusted) {
 		g.pending = addr
 	}
 }
@@ -216,15 +318,22 @@ func trustedAddr(addr string, trusted trust.Anchors) bool {
 	return false
 }
 
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = "443"
+// sameHostPort reports whether addr (host:port, as httptrace gives it) is
+// u's host and port (the scheme's default when u names none), comparing
+// without building u's host:port.
+func sameHostPort(addr string, u *url.URL) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || u == nil {
+		return false
+	}
+	up := u.Port()
+	if up == "" {
+		up = "443"
 		if strings.EqualFold(u.Scheme, "http") {
-			port = "80"
+			up = "80"
 		}
 	}
-	return net.JoinHostPort(u.Hostname(), port)
+	return host == u.Hostname() && port == up
 }
 
 func classifyTransport(ctx context.Context, method string, u *url.URL, err error) error {

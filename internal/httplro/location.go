@@ -54,7 +54,7 @@ func pollLocation(ctx context.Context, o *Op) (poller.Observation, error) {
 		o.st.Seen = true
 		o.st.Result = target.String()
 		o.final, o.haveFinal = nil, false
-		return o.observe(poller.StatusSucceeded, http.StatusText(code), poller.ProgressUnknown, resp), nil
+		return o.observe(fmt.Sprintf("Location: %d redirect to the result", code), poller.StatusSucceeded, http.StatusText(code), poller.ProgressUnknown, resp), nil
 	case code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusProxyAuthRequired || poller.TransientHTTPStatus(code):
 		return poller.Observation{}, o.httpFailure(resp, body)
 	case code >= 400:
@@ -63,7 +63,7 @@ func pollLocation(ctx context.Context, o *Op) (poller.Observation, error) {
 		// likewise calls any other status Failed).
 		b, _ := ParseBody(body)
 		o.st.Seen = true
-		obs := o.observe(poller.StatusFailed, fmt.Sprintf("%d %s", code, http.StatusText(code)), poller.ProgressUnknown, resp)
+		obs := o.observe(fmt.Sprintf("Location: status URL answered %d", code), poller.StatusFailed, fmt.Sprintf("%d %s", code, http.StatusText(code)), poller.ProgressUnknown, resp)
 		obs.Err = o.opError(poller.StatusFailed, b, resp, body, fmt.Sprintf("status URL answered %d", code))
 		return obs, nil
 	case code < 200:
@@ -94,14 +94,17 @@ func pollLocation(ctx context.Context, o *Op) (poller.Observation, error) {
 		if MapState(word) == poller.StatusNotStarted {
 			st = poller.StatusNotStarted
 		}
-		return o.observe(st, b.Detail(word), b.Progress, resp), nil
+		obs := o.observe("Location: 202 Accepted", st, b.Detail(word), b.Progress, resp)
+		obs.Message = b.ConditionMessage
+		return obs, nil
 	}
 	if perr != nil && looksJSON(resp, body) && !json.Valid(body) {
 		return poller.Observation{}, fmt.Errorf("%s: polling %s: %w", o.Name(), Redact(o.poll), perr)
 	}
 	if perr == nil && o.cfg.REST && b.IsStatusMonitor() {
 		st := MapState(b.Status)
-		obs := o.observe(st, b.Detail(b.Status), b.Progress, resp)
+		obs := o.observe("Location: status field", st, b.Detail(b.Status), b.Progress, resp)
+		obs.Message = b.ConditionMessage
 		switch st {
 		case poller.StatusFailed, poller.StatusCanceled:
 			obs.Err = o.opError(st, b, resp, body, "status is "+b.Status)
@@ -118,7 +121,7 @@ func pollLocation(ctx context.Context, o *Op) (poller.Observation, error) {
 	}
 	if perr == nil && b.ProvisioningState != "" {
 		st := MapState(b.ProvisioningState)
-		obs := o.observe(st, b.ProvisioningState, b.Progress, resp)
+		obs := o.observe("Location: properties.provisioningState", st, b.ProvisioningState, b.Progress, resp)
 		switch st {
 		case poller.StatusFailed, poller.StatusCanceled:
 			obs.Err = o.opError(st, b, resp, body, "provisioningState is "+b.ProvisioningState)
@@ -129,5 +132,5 @@ func pollLocation(ctx context.Context, o *Op) (poller.Observation, error) {
 	}
 	// Any other 2xx: done, and its body is the result (ARM Location rule).
 	o.final, o.haveFinal = body, true
-	return o.observe(poller.StatusSucceeded, "Succeeded", poller.ProgressUnknown, resp), nil
+	return o.observe(fmt.Sprintf("Location: %d without a status (ARM: done)", code), poller.StatusSucceeded, "Succeeded", poller.ProgressUnknown, resp), nil
 }

@@ -16,8 +16,10 @@ import (
 // DELETE on the operation
 // resource requests cancellation (405 when unsupported).
 var operationProtocol = protocol{
-	kind:   KindOperation,
-	header: "Operation-Location",
+	kind:         KindOperation,
+	header:       "Operation-Location",
+	statusRule:   "Operation-Location: status field",
+	acceptedRule: "Operation-Location: 202 with a polling header",
 	selects: func(_ string, _ int, h http.Header, _ *Config) bool {
 		return h.Get("Operation-Location") != ""
 	},

@@ -28,6 +28,9 @@ type protocol struct {
 	poll func(ctx context.Context, o *Op) (poller.Observation, error)
 	// cancel reports whether DELETE on the polling URL cancels (nil: never).
 	cancel func(cfg *Config) bool
+	// statusRule and acceptedRule name, for Observation.Rule, what decided
+	// a status monitor's answer (constants: a poll allocates none).
+	statusRule, acceptedRule string
 }
 
 // protocols is the selection table, in ARM's order of preference: the
@@ -80,7 +83,9 @@ func readStatusMonitor(ctx context.Context, o *Op) (poller.Observation, error) {
 			word = b.Status
 		}
 		o.st.Seen = true
-		return o.observe(poller.StatusRunning, b.Detail(word), b.Progress, resp), nil
+		obs := o.observe(o.proto.acceptedRule, poller.StatusRunning, b.Detail(word), b.Progress, resp)
+		obs.Message = b.ConditionMessage
+		return obs, nil
 	}
 	if perr != nil {
 		return poller.Observation{}, fmt.Errorf("%s: polling %s: %w", o.Name(), Redact(o.poll), perr)
@@ -91,7 +96,8 @@ func readStatusMonitor(ctx context.Context, o *Op) (poller.Observation, error) {
 	o.st.Seen = true
 	st := MapState(b.Status)
 	o.statusBody = body
-	obs := o.observe(st, b.Detail(b.Status), b.Progress, resp)
+	obs := o.observe(o.proto.statusRule, st, b.Detail(b.Status), b.Progress, resp)
+	obs.Message = b.ConditionMessage
 	switch st {
 	case poller.StatusFailed, poller.StatusCanceled:
 		obs.Err = o.opError(st, b, resp, body, "status is "+b.Status)

@@ -151,7 +151,7 @@ func Start(resp *http.Response, cfg Config) (*Op, poller.Observation, error) {
 	if MapState(word) == poller.StatusNotStarted {
 		st = poller.StatusNotStarted
 	}
-	return o, o.observe(st, b.Detail(word), b.Progress, resp), nil
+	return o, o.observe(fmt.Sprintf("initial %d response", resp.StatusCode), st, b.Detail(word), b.Progress, resp), nil
 }
 
 // startDone makes the operation of an initial response that finished it.
@@ -168,7 +168,7 @@ func (o *Op) startDone(resp *http.Response, body []byte, b Body, word string) (*
 		}
 	}
 	st := MapState(word)
-	obs := o.observe(st, b.Detail(word), b.Progress, resp)
+	obs := o.observe(fmt.Sprintf("initial %d response", resp.StatusCode), st, b.Detail(word), b.Progress, resp)
 	o.st.Outcome, o.st.Detail = st, obs.Detail
 	if st != poller.StatusSucceeded {
 		oe := o.opError(st, b, resp, body, "provisioningState is "+word)

@@ -8,7 +8,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lrokit/lrokit/poller"
 )
@@ -45,60 +47,174 @@ type Body struct {
 // ParseBody reads a JSON object body. An empty body, a body that is not a
 // JSON object, or truncated JSON is an error wrapping ErrMalformedStatus.
 // It never panics, whatever the input.
+//
+// It decodes the few fields it reads in one pass into wireBody, whose field
+// types never fail, so a field of an unexpected type reads as absent.
+// encoding/json matches keys exactly, then case-insensitively, as the
+// lookup in a map of every key did. Allocations: {"status":"InProgress"}
+// 15 → 5, a typical ARM status body 29 → 6 (BenchmarkParseBody). Only a
+// body that repeats a key (in any case) may read differently
+// (FuzzParseBodyAsBefore).
 func ParseBody(b []byte) (Body, error) {
 	out := Body{Progress: poller.ProgressUnknown}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return out, malformed("the body is empty")
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(b, &obj); err != nil {
+	w := wireBodies.Get().(*wireBody)
+	defer func() { *w = wireBody{}; wireBodies.Put(w) }()
+	if err := json.Unmarshal(b, w); err != nil || b[0] != '{' {
 		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
 			return out, malformed("the body is not valid JSON (syntax error at byte " + strconv.FormatInt(se.Offset, 10) + ")")
 		case b[0] != '{':
 			return out, malformed("the body is not a JSON object")
+		case !errors.As(err, &te):
+			return out, malformed("the body is not valid JSON")
 		}
-		return out, malformed("the body is not valid JSON")
+		// Only "properties" can have the wrong type: it reads as absent.
 	}
-	if obj == nil {
-		return out, malformed("the body is not a JSON object")
+	out.Status, out.stateObject = w.Status.word, w.Status.object
+	out.Reason, out.ConditionMessage = w.Status.reason, w.Status.message
+	out.ProvisioningState = w.Properties.ProvisioningState.s
+	if w.PercentComplete.set {
+		out.Progress = w.PercentComplete.v
 	}
-	if raw, ok := field(obj, "status"); ok {
-		var s string
-		var st struct {
-			State      string      `json:"state"`
-			Conditions []condition `json:"conditions"`
-		}
-		if json.Unmarshal(raw, &s) == nil {
-			out.Status = s
-		} else if json.Unmarshal(raw, &st) == nil {
-			out.Status, out.stateObject = st.State, true
-			if c, ok := newest(st.Conditions); ok {
-				out.Reason, out.ConditionMessage = c.Reason, c.Message
-			}
-		}
-	}
-	if raw, ok := field(obj, "properties"); ok {
-		var props map[string]json.RawMessage
-		if json.Unmarshal(raw, &props) == nil {
-			if ps, ok := field(props, "provisioningState"); ok {
-				_ = json.Unmarshal(ps, &out.ProvisioningState)
-			}
-		}
-	}
-	if raw, ok := field(obj, "percentComplete"); ok {
-		out.Progress = percent(raw)
-	}
-	if raw, ok := field(obj, "resourceLocation"); ok {
-		_ = json.Unmarshal(raw, &out.ResourceLocation)
-	}
-	out.Code, out.Message = errorOf(obj)
+	out.ResourceLocation = w.ResourceLocation.s
+	out.Code, out.Message = w.errorOf()
 	if out.Code == "" && out.Message == "" {
 		out.Code, out.Message = out.Reason, out.ConditionMessage
 	}
 	return out, nil
+}
+
+// wireBodies saves ParseBody the allocation of its wireBody, which escapes
+// through encoding/json's interface.
+var wireBodies = sync.Pool{New: func() any { return new(wireBody) }}
+
+// wireBody holds the fields ParseBody reads.
+type wireBody struct {
+	Status     wireStatus `json:"status"`
+	Properties struct {
+		ProvisioningState wireString `json:"provisioningState"`
+	} `json:"properties"`
+	PercentComplete  wirePercent `json:"percentComplete"`
+	ResourceLocation wireString  `json:"resourceLocation"`
+	Error            wireError   `json:"error"`
+	ODataError       wireError   `json:"odata.error"`
+	Code             wireCode    `json:"code"`
+	Message          wireString  `json:"message"`
+}
+
+// errorOf returns the code and message of an ARM / REST guidelines error
+// ({"error":{"code","message"}}), an OData error, or top-level fields.
+func (w *wireBody) errorOf() (code, message string) {
+	switch {
+	case w.Error.found:
+		return w.Error.code, w.Error.message
+	case w.ODataError.found:
+		return w.ODataError.code, w.ODataError.message
+	}
+	return w.Code.s, w.Message.s
+}
+
+// jsonString decodes a JSON value that should be a string; ok is false for
+// any other type (null reads as "", as encoding/json has it). A string
+// without escapes and in valid UTF-8 is taken as it is, without a decoder.
+func jsonString(data []byte) (string, bool) {
+	if n := len(data); n >= 2 && data[0] == '"' && bytes.IndexByte(data, '\\') < 0 && utf8.Valid(data[1:n-1]) {
+		return string(data[1 : n-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(data, &s) == nil
+}
+
+// wireString is a string field; any other type reads as absent.
+type wireString struct{ s string }
+
+func (w *wireString) UnmarshalJSON(data []byte) error {
+	*w = wireString{}
+	if s, ok := jsonString(data); ok {
+		w.s = s
+	}
+	return nil
+}
+
+// wireStatus is "status": a word, or an object with a state and conditions
+// (reference 002).
+type wireStatus struct {
+	word            string
+	object          bool
+	reason, message string
+}
+
+func (w *wireStatus) UnmarshalJSON(data []byte) error {
+	*w = wireStatus{}
+	if s, ok := jsonString(data); ok {
+		*w = wireStatus{word: s}
+		return nil
+	}
+	var st struct {
+		State      string      `json:"state"`
+		Conditions []condition `json:"conditions"`
+	}
+	if json.Unmarshal(data, &st) == nil {
+		*w = wireStatus{word: st.State, object: true}
+		if c, ok := newest(st.Conditions); ok {
+			w.reason, w.message = c.Reason, c.Message
+		}
+	}
+	return nil
+}
+
+// wirePercent is "percentComplete" (see percent).
+type wirePercent struct {
+	v   float64
+	set bool
+}
+
+func (w *wirePercent) UnmarshalJSON(data []byte) error {
+	w.v, w.set = percent(data), true
+	return nil
+}
+
+// wireCode is a top-level "code": a string or a number.
+type wireCode struct{ s string }
+
+func (w *wireCode) UnmarshalJSON(data []byte) error {
+	var v any
+	*w = wireCode{}
+	if json.Unmarshal(data, &v) == nil {
+		w.s = scalar(v)
+	}
+	return nil
+}
+
+// wireError is "error" or "odata.error": found when it holds a code or a
+// message, as an object or as a plain string.
+type wireError struct {
+	code, message string
+	found         bool
+}
+
+func (w *wireError) UnmarshalJSON(data []byte) error {
+	var e struct {
+		Code    any    `json:"code"`
+		Message string `json:"message"`
+	}
+	*w = wireError{}
+	if json.Unmarshal(data, &e) == nil {
+		if c := scalar(e.Code); c != "" || e.Message != "" {
+			*w = wireError{code: c, message: e.Message, found: true}
+			return nil
+		}
+	}
+	if s, ok := jsonString(data); ok && s != "" {
+		*w = wireError{message: s, found: true}
+	}
+	return nil
 }
 
 type condition struct {
@@ -141,7 +257,14 @@ func field(obj map[string]json.RawMessage, key string) (json.RawMessage, bool) {
 
 func percent(raw json.RawMessage) float64 {
 	var f float64
-	if json.Unmarshal(raw, &f) != nil {
+	if len(raw) > 0 && (raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9') {
+		// A JSON number: what encoding/json does for a float64, without
+		// its decoder.
+		var err error
+		if f, err = strconv.ParseFloat(string(raw), 64); err != nil {
+			return poller.ProgressUnknown
+		}
+	} else if json.Unmarshal(raw, &f) != nil {
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return poller.ProgressUnknown
@@ -155,37 +278,6 @@ func percent(raw json.RawMessage) float64 {
 		return poller.ProgressUnknown
 	}
 	return min(max(f, 0), 100)
-}
-
-// errorOf returns the code and message of an ARM / REST guidelines error
-// ({"error":{"code","message"}}), an OData error, or top-level fields.
-func errorOf(obj map[string]json.RawMessage) (code, message string) {
-	type apiError struct {
-		Code    any    `json:"code"`
-		Message string `json:"message"`
-	}
-	for _, key := range []string{"error", "odata.error"} {
-		if raw, ok := field(obj, key); ok {
-			var e apiError
-			if json.Unmarshal(raw, &e) == nil {
-				if c := scalar(e.Code); c != "" || e.Message != "" {
-					return c, e.Message
-				}
-			}
-			var s string
-			if json.Unmarshal(raw, &s) == nil && s != "" {
-				return "", s
-			}
-		}
-	}
-	var top apiError
-	if raw, ok := field(obj, "code"); ok {
-		_ = json.Unmarshal(raw, &top.Code)
-	}
-	if raw, ok := field(obj, "message"); ok {
-		_ = json.Unmarshal(raw, &top.Message)
-	}
-	return scalar(top.Code), top.Message
 }
 
 func scalar(v any) string {
@@ -210,17 +302,45 @@ func (e *malformedError) Unwrap() error { return ErrMalformedStatus }
 // NotStarted has not started; every other word (Accepted, Creating,
 // Updating, Deleting, InProgress, Running, ...) is still running.
 func MapState(word string) poller.Status {
-	switch strings.ToLower(strings.TrimSpace(word)) {
-	case "succeeded", "completed":
+	w := strings.TrimSpace(word)
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			// strings.ToLower maps a few non-ASCII letters to ASCII ones
+			// (U+0130 to 'i'): keep its rule for those words.
+			w = strings.ToLower(w)
+			break
+		}
+	}
+	// ASCII case folding, without the allocation of strings.ToLower.
+	switch {
+	case asciiFold(w, "succeeded"), asciiFold(w, "completed"):
 		return poller.StatusSucceeded
-	case "failed":
+	case asciiFold(w, "failed"):
 		return poller.StatusFailed
-	case "canceled", "cancelled":
+	case asciiFold(w, "canceled"), asciiFold(w, "cancelled"):
 		return poller.StatusCanceled
-	case "notstarted":
+	case asciiFold(w, "notstarted"):
 		return poller.StatusNotStarted
 	}
 	return poller.StatusRunning
+}
+
+// asciiFold reports whether s equals the lower-case ASCII word lower, ASCII
+// letters compared case-insensitively.
+func asciiFold(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // restWords are the operation states of the REST guidelines (reference 001)

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,11 +23,41 @@ func main() {
 	n := flag.Int("n", 10000, "operations per scenario")
 	seed := flag.Uint64("seed", 1, "seed of the workloads, the servers and every random draw")
 	only := flag.String("scenarios", "", "comma-separated scenario names to run (all if empty)")
+	push := flag.Bool("push", false, "run only the push-notification table (issue 19): the fleet engine with notifications at several loss rates")
 	flag.Parse()
+	if *push {
+		if err := runPush(*out, *n, *seed); err != nil {
+			fmt.Fprintln(os.Stderr, "lrobench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*out, *n, *seed, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "lrobench:", err)
 		os.Exit(1)
 	}
+}
+
+func runPush(out string, n int, seed uint64) error {
+	began := time.Now()
+	r := bench.RunPush(bench.PushScenario(n, seed), func(m bench.PushMetrics) {
+		fmt.Fprintf(os.Stderr, " [%s %s]", m.Strategy, m.CPU.Round(10*time.Millisecond))
+	})
+	fmt.Fprintln(os.Stderr)
+	if err := bench.WritePush(os.Stdout, r); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "done in %s\n", time.Since(began).Round(time.Second))
+	if out == "" {
+		return nil
+	}
+	f, err := os.Create(filepath.Join(out, "push.txt"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "go run ./bench/cmd/lrobench -push -n %d -seed %d\n", n, seed)
+	return bench.WritePush(f, r)
 }
 
 func run(out string, n int, seed uint64, only string) error {

@@ -169,11 +169,11 @@ func (c *Cloud) Start(s Spec) (string, error) {
 
 // Resume rebuilds the poller of a fake token; it sends no request.
 func (c *Cloud) Resume(_ context.Context, token string, opts *poller.Options) (*poller.Poller[json.RawMessage], Spec, error) {
-	var key []byte
+	var po poller.Options
 	if opts != nil {
-		key = opts.SealKey
+		po = *opts
 	}
-	tok, err := poller.DecodeToken(token, key)
+	tok, err := po.DecodeToken(token)
 	if err != nil {
 		return nil, Spec{}, err
 	}

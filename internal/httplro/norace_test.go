@@ -1,0 +1,5 @@
+//go:build !race
+
+package httplro
+
+const raceEnabled = false

@@ -1,0 +1,4 @@
+package poller
+
+// StripQueryForTest exposes stripQuery to the external tests.
+var StripQueryForTest = stripQuery
