@@ -26,6 +26,10 @@ type WaitOptions struct {
 	// has not changed. A stall is also logged as a warning and, when
 	// tracing, recorded as an EventStalled on the wait's span.
 	OnStall func(obs Observation, unchanged time.Duration)
+	// OnRetry is called after each transient failure the wait retries — of
+	// a poll or of the final request — with the error (Attempts counts the
+	// consecutive failures, this one included) and when the retry is due.
+	OnRetry func(err *PollError, retryAt time.Time)
 	// OnProgress is called after every successful poll with the
 	// provider-neutral progress.
 	OnProgress func(Progress)
@@ -90,6 +94,9 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (_ T, err error
 			if errors.As(err, &pe) && pe.Final {
 				return zero, err
 			}
+			if pe != nil && wo.OnRetry != nil {
+				wo.OnRetry(pe, p.next)
+			}
 		} else {
 			if wo.OnPoll != nil {
 				wo.OnPoll(obs)
@@ -104,12 +111,12 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (_ T, err error
 	}
 	p.log.LogAttrs(ctx, slog.LevelInfo, "lro finished", p.attrs(
 		slog.String("status", string(p.last.Status)), slog.Int("polls", p.polls))...)
-	return p.resultWithRetry(ctx)
+	return p.resultWithRetry(ctx, wo.OnRetry)
 }
 
 // resultWithRetry fetches the final payload, retrying transient errors of
 // the final request on the same budget as polls.
-func (p *Poller[T]) resultWithRetry(ctx context.Context) (T, error) {
+func (p *Poller[T]) resultWithRetry(ctx context.Context, onRetry func(*PollError, time.Time)) (T, error) {
 	for {
 		out, err := p.Result(ctx)
 		if err == nil || p.last.Status != StatusSucceeded || !IsTransient(err) || ctx.Err() != nil {
@@ -129,6 +136,9 @@ func (p *Poller[T]) resultWithRetry(ctx context.Context) (T, error) {
 		}
 		p.log.LogAttrs(ctx, slog.LevelWarn, "lro result failed, will retry", p.attrs(
 			slog.Duration("retry_in", d), slog.String("error", stripQuery(err.Error())))...)
+		if onRetry != nil {
+			onRetry(&PollError{Operation: p.label(), Err: err, Transient: true, Attempts: p.retry.attempts, Last: p.last}, p.clock.Now().Add(d))
+		}
 		if err := p.sleepUntil(ctx, p.clock.Now().Add(d)); err != nil {
 			return out, p.waitError(err)
 		}

@@ -668,3 +668,21 @@ func TestAnUnlimitedRetryBudgetNeverGivesUp(t *testing.T) {
 	assert.Equal(t, "r1", res.ID)
 	assert.Equal(t, 201, op.Polls())
 }
+
+func TestOnRetryReportsEachRetriedFailure(t *testing.T) {
+	clock := pollertest.NewAutoClock(epoch)
+	op := &flakyResult{Operation: &pollertest.Operation{Steps: append(repeat(2, pollertest.Error(poller.Transient(errors.New("503"), 0))), pollertest.Succeeded())}, failures: 1}
+	p, err := poller.New[result](op, &poller.Options{Clock: clock, Policy: poller.Policy{Jitter: -1}})
+	require.NoError(t, err)
+	var attempts []int
+	var gaps []time.Duration
+	_, err = p.Wait(context.Background(), &poller.WaitOptions{OnRetry: func(pe *poller.PollError, at time.Time) {
+		attempts = append(attempts, pe.Attempts)
+		gaps = append(gaps, at.Sub(clock.Now()))
+		assert.True(t, pe.Transient)
+		assert.False(t, pe.Final)
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 2, 1}, attempts, "two failed polls, then one failed final request")
+	assert.Equal(t, []time.Duration{2 * time.Second, 4 * time.Second, 2 * time.Second}, gaps)
+}

@@ -15,7 +15,7 @@ import (
 
 // group returns a command that only holds subcommands.
 func group(use, short string, subs ...*cobra.Command) *cobra.Command {
-	c := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
+	c := &cobra.Command{Use: use, Short: short, Args: cobra.ArbitraryArgs, RunE: groupRun}
 	c.AddCommand(subs...)
 	return c
 }
@@ -33,7 +33,7 @@ created it, not by a generic operations host: give --endpoint HOST:PORT
 or --service NAME (expanded to NAME.googleapis.com:443). The token remembers it.
 
 ` + exitCodesHelp,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := s.check(); err != nil {
 				return err
@@ -63,7 +63,7 @@ or --service NAME (expanded to NAME.googleapis.com:443). The token remembers it.
 	adopt.Flags().StringVar(&name, "name", "", "the operation's name")
 	adopt.Flags().StringVar(&endpoint, "endpoint", "", "the API endpoint serving the operation, HOST:PORT")
 	adopt.Flags().StringVar(&service, "service", "", "the API's short name, e.g. container, run, aiplatform")
-	s.register(adopt)
+	s.register(adopt, googleSkips...)
 	return group("gcp", "Google Cloud operations (google.longrunning and Compute-style)", adopt, a.computeCmd())
 }
 
@@ -74,7 +74,7 @@ func (a *app) computeCmd() *cobra.Command {
 	adopt := &cobra.Command{
 		Use:   "adopt",
 		Short: "Adopt a Compute Engine operation and print its token",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := s.check(); err != nil {
 				return err
@@ -114,7 +114,7 @@ func (a *app) computeCmd() *cobra.Command {
 	f.BoolVar(&global, "global", false, "a global operation")
 	f.StringVar(&name, "name", "", "the operation's name")
 	f.StringVar(&endpoint, "endpoint", "", "the Compute API base URL (default the public one)")
-	s.register(adopt)
+	s.register(adopt, computeSkips...)
 	return group("compute", "Compute Engine operations", adopt)
 }
 
@@ -130,7 +130,7 @@ func (a *app) awsCmd() *cobra.Command {
 The waiter keeps AWS's own success and failure rules.
 
 ` + exitCodesHelp,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := s.check(); err != nil {
 				return err
@@ -164,7 +164,7 @@ The waiter keeps AWS's own success and failure rules.
 	f.StringVar(&waiter, "waiter", "", "the waiter, service.Name (see lrokit waiters)")
 	f.StringVar(&input, "input", "", "the describe call's input as JSON")
 	f.StringVar(&region, "region", "", "the region (default from the AWS config chain)")
-	s.register(adopt)
+	s.register(adopt, awsSkips...)
 	return group("aws", "AWS resources through the SDK's waiter rules", adopt)
 }
 
@@ -172,7 +172,7 @@ func (a *app) waitersCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "waiters",
 		Short: "List the AWS waiters lrokit knows",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, n := range aws.Waiters() {
 				w, _ := aws.Lookup(n)

@@ -25,9 +25,11 @@ type started struct {
 	w    waitFlags
 }
 
-func (s *started) register(cmd *cobra.Command) {
+// register adds the flags every begin/adopt has; skip names the auth flags
+// its provider does not read.
+func (s *started) register(cmd *cobra.Command, skip ...string) {
 	s.out.register(cmd.Flags())
-	s.au.register(cmd.Flags())
+	s.au.registerExcept(cmd.Flags(), skip...)
 	cmd.Flags().BoolVar(&s.wait, "wait", false, "go straight on to waiting in this process")
 	s.w.register(cmd)
 }
@@ -110,7 +112,7 @@ func (a *app) finishPoller(ctx context.Context, s *started, p interface{ ResumeT
 // request holds the flags that describe the initial HTTP request.
 type request struct {
 	method, url, body, finalStateVia string
-	headers                          []string
+	hdr                              headerFlags
 	// idemHeader names the header that carries the intent's idempotency
 	// key, for APIs that honour one.
 	idemHeader string
@@ -123,7 +125,7 @@ func (r *request) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&r.method, "method", "", "PUT, PATCH, POST or DELETE")
 	cmd.Flags().StringVar(&r.url, "url", "", "the operation's URL")
 	cmd.Flags().StringVar(&r.body, "body", "", "the request body: JSON, or @file")
-	cmd.Flags().StringArrayVar(&r.headers, "header", nil, `a request header "K: V" (repeatable); never stored in the token`)
+	r.hdr.register(cmd.Flags())
 	cmd.Flags().StringVar(&r.finalStateVia, "final-state-via", "", "where a POST's result comes from: azure-async-operation, location, original-uri or operation-location")
 	cmd.Flags().StringVar(&r.idemHeader, "idempotency-header", "", `send the begin's idempotency key in this header, for APIs that honour one
 ("Idempotency-Key", "Repeatability-Request-ID"): a POST or PATCH is then safe to rerun`)
@@ -146,10 +148,8 @@ func (r *request) check() error {
 	default:
 		return usageErr("--final-state-via must be azure-async-operation, location, original-uri or operation-location")
 	}
-	for _, h := range r.headers {
-		if k, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(k) == "" {
-			return usageErr(`--header wants "K: V"`)
-		}
+	if _, err := r.hdr.build(); err != nil {
+		return err
 	}
 	if r.idemHeader != "" && !validHeaderName(r.idemHeader) {
 		return usageErr("--idempotency-header must be a header name, e.g. Idempotency-Key")
@@ -184,11 +184,11 @@ func (r *request) bodyBytes() ([]byte, error) {
 	return []byte(r.body), nil
 }
 
+// header returns the caller's headers (checked by check) in a fresh map.
 func (r *request) header() http.Header {
-	h := http.Header{}
-	for _, kv := range r.headers {
-		k, v, _ := strings.Cut(kv, ":")
-		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	h, _ := r.hdr.build()
+	if h == nil {
+		h = http.Header{}
 	}
 	return h
 }
@@ -218,12 +218,15 @@ finished, it finds the token and sends nothing. Printing to stdout records
 nothing first: a crash there can leave an operation no token names.
 
 ` + exitCodesHelp,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := r.check(); err != nil {
 				return err
 			}
 			if err := s.check(); err != nil {
+				return err
+			}
+			if err := a.prepare(&s.au, &r.hdr); err != nil {
 				return err
 			}
 			// A URL whose query is a credential (a SAS, a function key)
@@ -247,7 +250,12 @@ nothing first: a crash there can leave an operation no token names.
 		},
 	}
 	r.register(begin)
-	s.register(begin)
+	if provider == "rest" {
+		s.register(begin, restSkips...)
+		hideNoAuth(begin)
+	} else {
+		s.register(begin, azureSkips...)
+	}
 	return group(provider, providerShort(provider), begin)
 }
 

@@ -45,6 +45,8 @@ type auth struct {
 	awsEndpoint string
 	gcpEndpoint string
 	plaintext   bool
+	// send are the caller's headers and request log (headers.go).
+	send *sendOpts
 
 	// cred replaces DefaultAzureCredential and transport the HTTP
 	// transport, in tests.
@@ -131,7 +133,7 @@ func (a *auth) azurePipeline() (runtime.Pipeline, error) {
 	if !a.noAuth {
 		cred := a.cred
 		if cred == nil {
-			dc, err := azidentity.NewDefaultAzureCredential(nil)
+			dc, err := a.azureCredential()
 			if err != nil {
 				return runtime.Pipeline{}, fmt.Errorf("azure credentials (use --no-auth for local endpoints): %w", err)
 			}
@@ -143,7 +145,8 @@ func (a *auth) azurePipeline() (runtime.Pipeline, error) {
 		}
 		perCall = append(perCall, runtime.NewBearerTokenPolicy(cred, []string{scope}, nil))
 	}
-	return runtime.NewPipeline("lrokit", version, runtime.PipelineOptions{PerRetry: perCall}, &policy.ClientOptions{
+	headers, logs := a.send.azurePolicies()
+	return runtime.NewPipeline("lrokit", version, runtime.PipelineOptions{PerCall: headers, PerRetry: append(perCall, logs...)}, &policy.ClientOptions{
 		Retry:     policy.RetryOptions{MaxRetries: 2},
 		Transport: transporter(a.transport),
 		Logging: policy.LogOptions{
@@ -211,6 +214,9 @@ func (a *auth) awsConfig(ctx context.Context, region string) (awssdk.Config, err
 		// fakes) route requests by the SigV4 scope but check no secret.
 		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("LROKITNOAUTH", "no-auth", "")))
 	}
+	if a.transport == nil && a.send != nil && a.send.reqLog != nil {
+		opts = append(opts, awsconfig.WithHTTPClient(a.send.httpClient()))
+	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err == nil && a.transport != nil {
 		// Set after loading: WithHTTPClient conflicts with AWS_CA_BUNDLE.
@@ -238,16 +244,18 @@ func (a *auth) clients(ctx context.Context, token string, popts poller.Options) 
 			return c, err
 		}
 		c.AzureOptions = ao
-		pl, err := a.azurePipeline()
+		pl, err := a.cachedPipeline()
 		if err != nil {
 			return c, err
 		}
 		c.Azure = &pl
+	case rest.Provider:
+		c.HTTP = a.send.restClient(a.hosts, a.transport)
 	case gcp.Provider:
 		c.GCPOptions = &gcp.Options{Endpoint: a.gcpEndpoint}
 		// resume.Any checks the token's endpoint (gcp.TrustEndpoint)
 		// before it calls this.
-		c.GCP = a.gcpClient
+		c.GCP = a.cachedGCPClient
 		if tok.Kind == gcp.KindCompute {
 			endpoint, err := gcp.TokenEndpoint(token, append([][]byte{popts.SealKey}, popts.SealKeys...)...)
 			if err != nil {
@@ -263,7 +271,7 @@ func (a *auth) clients(ctx context.Context, token string, popts poller.Options) 
 			c.Compute = svc
 		}
 	case aws.Provider:
-		cfg, err := a.awsConfig(ctx, jsonField(tok.State, "region"))
+		cfg, err := a.cachedAWSConfig(ctx, jsonField(tok.State, "region"))
 		if err != nil {
 			return c, err
 		}

@@ -45,12 +45,14 @@ three from the store and waits for them side by side. No account, no network.
 
 The fakes answer within seconds, so the demo shortens the polling floor to
 250 ms; real clouds get lrokit's defaults (2 s floor, Retry-After honored).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.demo(cmd.Context(), keep)
 		},
 	}
-	cmd.Flags().BoolVar(&keep, "keep", false, "keep the token store directory and print its path")
+	cmd.Flags().BoolVar(&keep, "keep", false, `keep the token store directory and print its path (to read with "lrokit fleet ls" or
+"lrokit token inspect"; its tokens point at the demo's fakes, which stop with it: use "lrokit fake" for fakes
+that keep running)`)
 	return cmd
 }
 
@@ -221,7 +223,7 @@ func (a *app) demo(ctx context.Context, keep bool) error {
 
 func storeLabel(dir string, keep bool) string {
 	if keep {
-		return dir
+		return dir + `; kept: read it with "lrokit fleet ls --store ` + dir + `"; its tokens point at this demo's fakes, which stop when it ends, so "lrokit wait" on them will fail — "lrokit fake" runs fakes that stay up`
 	}
 	return "a temporary directory"
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,8 +51,9 @@ func (a *app) fleetRunCmd() *cobra.Command {
 		workers    int
 		untilDone  bool
 		au         auth
-		verbose    bool
 		w          waitFlags
+		hdr        headerFlags
+		sizing     fleetSizing
 		listen     string
 	)
 	cmd := &cobra.Command{
@@ -64,13 +66,21 @@ PostgreSQL store: each leases a share of the operations, and takes over those
 of a worker that died once its lease expires. SIGTERM or Ctrl-C finishes the
 polls in flight, saves them and releases the leases.
 
-Each operation's end is printed on stdout as one JSON line.`,
-		Args: cobra.NoArgs,
+Each operation's end is printed on stdout as one JSON line.
+` + tokenAuthHelp,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dsn == "" {
 				return usageErr("--store is required")
 			}
 			if _, err := parseRetryBudget(w.retryBudget); err != nil {
+				return err
+			}
+			if err := a.prepare(&au, &hdr); err != nil {
+				return err
+			}
+			limits, err := sizing.check()
+			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -80,13 +90,17 @@ Each operation's end is printed on stdout as one JSON line.`,
 			}
 			defer closeStore(st)
 			level := slog.LevelWarn
-			if verbose {
+			switch {
+			case a.debug:
+				level = slog.LevelDebug
+			case a.verbose:
 				level = slog.LevelInfo
 			}
 			var mu sync.Mutex
 			eng, err := fleet.New(st, a.resolver(&au), &fleet.Options{
 				Owner: owner, Workers: workers, ExitWhenDone: untilDone, SealKey: sealKey(), SealKeys: olderSealKeys(), Clock: a.clock,
-				Policy:         w.options(ctx).Policy,
+				Policy:   w.options(ctx).Policy,
+				LeaseTTL: sizing.leaseTTL, ClaimBatch: sizing.claimBatch, Capacity: sizing.capacity, Limits: limits,
 				Logger:         slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr})),
 				TracerProvider: withTelemetry(ctx, poller.Options{}).TracerProvider,
 				OnEvent: func(ev fleet.Event) {
@@ -118,13 +132,14 @@ Each operation's end is printed on stdout as one JSON line.`,
 	f.StringVar(&dsn, "store", "", `the shared store: a directory, "file:///dir" or "postgres://..."`)
 	f.StringVar(&owner, "owner", "", "this worker's name in leases (default host-pid-random)")
 	f.IntVar(&workers, "workers", 32, "polls in flight at most")
+	sizing.register(f)
 	f.BoolVar(&untilDone, "until-done", false, "exit once no unfinished operation is left")
-	f.BoolVar(&verbose, "verbose", false, "log claims, throttling and takeovers on stderr")
-	f.DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; an AWS waiter's own minimum)")
+	f.DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; Azure 1s; an AWS waiter's own minimum)")
 	f.DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
 	f.StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
 	f.StringVar(&listen, "listen", "", "receive push notifications on ADDR (host:port) as hints to poll sooner; secrets from $"+envPushToken+", $"+envPushHMACKey+" (docs/push.md)")
 	au.register(f)
+	hdr.register(f)
 	return cmd
 }
 
@@ -187,7 +202,7 @@ func (a *app) fleetAddCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add --store DSN --key KEY (--token STRING | --token-file PATH)",
 		Short: "Hand an operation's token to the fleet",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dsn == "" || key == "" {
 				return usageErr("--store and --key are required")
@@ -230,13 +245,17 @@ func (a *app) fleetAddCmd() *cobra.Command {
 
 func (a *app) fleetLsCmd() *cobra.Command {
 	var dsn, prefix, status string
+	var out outputFormat
 	cmd := &cobra.Command{
 		Use:   "ls --store DSN",
 		Short: "List the fleet's operations",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dsn == "" {
 				return usageErr("--store is required")
+			}
+			if err := out.check(); err != nil {
+				return err
 			}
 			f := persist.Filter{Prefix: prefix}
 			if status != "" {
@@ -256,25 +275,32 @@ func (a *app) fleetLsCmd() *cobra.Command {
 			if err != nil {
 				return withCode(exitPollError, err)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY\tPROVIDER\tSTATUS\tDETAIL\tLEASE\tUPDATED")
+			rows := make([]fleetRecordJSON, 0, len(recs))
 			for _, r := range recs {
-				lease := "-"
-				if r.Lease.Owner != "" {
-					lease = r.Lease.Owner
-				}
-				detail := r.Detail
+				row := fleetRecordJSON{Key: r.Key, Provider: r.Provider, Status: r.Status, Detail: r.Detail,
+					Lease: r.Lease.Owner, Labels: r.Labels, Updated: r.Updated.UTC()}
 				if in, ok, _ := persist.IntentOf(r); ok {
 					// A begin that never recorded its token: only that
 					// begin, run again, can tell whether it started.
-					detail = fmt.Sprintf("INTENT, no token: %s %s at %s (rerun its begin)", in.Method, in.Target, in.Created.UTC().Format(time.RFC3339))
+					row.Intent = intentLine(in)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key, r.Provider, r.Status, detail, lease, r.Updated.UTC().Format(time.RFC3339))
+				rows = append(rows, row)
 			}
-			return tw.Flush()
+			return out.write(a.stdout, rows, false, func(tw *tabwriter.Writer) {
+				fmt.Fprintln(tw, "KEY\tPROVIDER\tSTATUS\tDETAIL\tLEASE\tUPDATED")
+				for _, r := range rows {
+					lease := cmp.Or(r.Lease, "-")
+					detail := r.Detail
+					if in := r.Intent; in != nil {
+						detail = fmt.Sprintf("INTENT, no token: %s %s at %s (rerun its begin)", in.Method, in.Target, in.Created.Format(time.RFC3339))
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key, r.Provider, r.Status, detail, lease, r.Updated.Format(time.RFC3339))
+				}
+			})
 		},
 	}
 	f := cmd.Flags()
+	out.register(f, "table", "json is an array of records")
 	f.StringVar(&dsn, "store", "", "the fleet's store")
 	f.StringVar(&prefix, "prefix", "", "only keys with this prefix")
 	f.StringVar(&status, "status", "", "only operations with this status")
@@ -295,4 +321,16 @@ func redactAttr(_ []string, a slog.Attr) slog.Attr {
 		}
 	}
 	return a
+}
+
+// fleetRecordJSON is one operation as fleet ls -o json|yaml shows it.
+type fleetRecordJSON struct {
+	Key      string            `json:"key"`
+	Provider string            `json:"provider,omitempty"`
+	Status   poller.Status     `json:"status,omitempty"`
+	Detail   string            `json:"detail,omitempty"`
+	Lease    string            `json:"lease,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+	Updated  time.Time         `json:"updated"`
+	Intent   *intentJSON       `json:"intent,omitempty"`
 }

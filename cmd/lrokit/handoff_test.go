@@ -22,7 +22,7 @@ func TestAWaitThatTimesOutHandsOffAStillRunningOperation(t *testing.T) {
 	r := inProcess(t, nil, "", append([]string{"azure", "begin", "--method", "PUT", "--url", resourceURL(srv), "--token-file", tokenFile}, fast...)...)
 	require.Equal(t, exitOK, r.code, r.stderr)
 
-	r = inProcess(t, nil, "", append([]string{"wait", "--token-file", tokenFile, "--timeout", "50ms"}, fast...)...)
+	r = inProcess(t, nil, "", append([]string{"wait", "--allow-host", srv.URL(), "--token-file", tokenFile, "--timeout", "50ms"}, fast...)...)
 	require.Equal(t, exitInterrupted, r.code, r.stderr)
 	var out resultJSON
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stdout)
@@ -35,7 +35,7 @@ func TestAWaitThatTimesOutHandsOffAStillRunningOperation(t *testing.T) {
 	assert.False(t, out.TokenStale)
 
 	// Run again: the same schedule goes on, polls counted across.
-	r = inProcess(t, nil, "", append([]string{"wait", "--token-file", tokenFile, "--timeout", "500ms"}, fast...)...)
+	r = inProcess(t, nil, "", append([]string{"wait", "--allow-host", srv.URL(), "--token-file", tokenFile, "--timeout", "500ms"}, fast...)...)
 	require.Equal(t, exitInterrupted, r.code, r.stderr)
 	var again resultJSON
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &again))
@@ -48,7 +48,7 @@ func TestAWaitThatTimesOutHandsOffAStillRunningOperation(t *testing.T) {
 	assert.Equal(t, again.Polls, tok.Polls)
 
 	// With --token there is nowhere to save: the token is in the output.
-	r = inProcess(t, nil, "", append([]string{"wait", "--token", string(b), "--timeout", "20ms"}, fast...)...)
+	r = inProcess(t, nil, "", append([]string{"wait", "--allow-host", srv.URL(), "--token", string(b), "--timeout", "20ms"}, fast...)...)
 	require.Equal(t, exitInterrupted, r.code, r.stderr)
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
 	assert.NotEmpty(t, out.Token)
@@ -73,7 +73,7 @@ func TestRetryBudgetIsOneSettingWithAnUnlimitedDefault(t *testing.T) {
 	defer srv.Close()
 	r := inProcess(t, nil, "", append([]string{"azure", "begin", "--method", "PUT", "--url", resourceURL(srv)}, fast...)...)
 	require.Equal(t, exitOK, r.code, r.stderr)
-	r = inProcess(t, nil, "", append([]string{"wait", "--token", string(r.stdout), "--retry-budget", "2"}, fast...)...)
+	r = inProcess(t, nil, "", append([]string{"wait", "--allow-host", srv.URL(), "--token", string(r.stdout), "--retry-budget", "2"}, fast...)...)
 	assert.Equal(t, exitPollError, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "gave up after 3 attempts")
 	assert.Equal(t, 3, srv.Count(http.MethodGet, armfake.StatusPath))

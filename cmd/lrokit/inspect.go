@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,12 +16,19 @@ var version = "dev"
 
 func (a *app) tokenCmd() *cobra.Command {
 	var src tokenSource
+	var out outputFormat
 	inspect := &cobra.Command{
 		Use:   "inspect TOKEN-SOURCE",
-		Short: "Print the decoded token as indented JSON, URLs' query values redacted",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Short: "Print the decoded token as indented JSON URLs' query values redacted",
+		Args:  tokenSourceArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := src.fromArgs(args); err != nil {
+				return err
+			}
 			if err := src.check(true); err != nil {
+				return err
+			}
+			if err := out.check(); err != nil {
 				return err
 			}
 			token, err := src.load(cmd.Context(), a.stdin)
@@ -48,15 +54,11 @@ func (a *app) tokenCmd() *cobra.Command {
 				tok.State = redactJSON(tok.State)
 				v = tok
 			}
-			b, err := json.MarshalIndent(v, "", "  ")
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(a.stdout, "%s\n", b)
-			return err
+			return out.write(a.stdout, v, false, nil)
 		},
 	}
 	src.register(inspect.Flags())
+	out.register(inspect.Flags(), "json", "json is indented")
 	return group("token", "Work with resume tokens", inspect)
 }
 

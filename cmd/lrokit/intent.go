@@ -160,6 +160,9 @@ func (a *app) sendAzure(ctx context.Context, r *request, s *started, method stri
 
 func (a *app) sendREST(ctx context.Context, r *request, s *started, method string, h http.Header, body []byte, retry bool) (*poller.Poller[json.RawMessage], error) {
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if s.au.send != nil && s.au.send.reqLog != nil {
+		client.Transport = &sendTransport{opts: &sendOpts{reqLog: s.au.send.reqLog}}
+	}
 	do := func(ctx context.Context, method string, h http.Header, body []byte) (*http.Response, error) {
 		var rd io.Reader
 		if body != nil {
@@ -182,6 +185,7 @@ func (a *app) sendREST(ctx context.Context, r *request, s *started, method strin
 	}
 	p, err := rest.NewPoller[json.RawMessage](resp, client, &rest.Options{
 		Options: s.options(ctx), FinalStateVia: rest.FinalStateVia(r.finalStateVia), AllowedHosts: s.au.hosts,
+		Header: s.au.send.headers(),
 	})
 	if err != nil {
 		return nil, initialError(err)

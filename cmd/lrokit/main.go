@@ -39,7 +39,8 @@ const exitCodesHelp = `Exit codes:
   3  the operation was canceled
   4  timed out or interrupted; still running, the updated token was saved
      (run wait again to continue the same schedule)
-  5  could not poll (a permanent error, or the retry budget spent)
+  5  could not poll (a permanent error, or the retry budget spent), or the
+     operation succeeded but its result could not be fetched
   6  the token store or file could not be opened, read or written: begin
      sent nothing; wait's token on disk is stale (the fresh one is printed)
   7  an earlier begin recorded its intent but no token, and sending again is
@@ -103,6 +104,9 @@ type app struct {
 	// clock is the pollers' clock; nil means the real one. Tests run the
 	// demo in virtual time.
 	clock poller.Clock
+	// verbose logs one line per request; debug adds the pollers' debug
+	// records (--verbose, --debug).
+	verbose, debug bool
 	// azureCred and transport replace DefaultAzureCredential and the HTTP
 	// transport of the clients built for tokens; nil means the real ones.
 	// Tests point them at fakes.
@@ -140,7 +144,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(a.stderr, "lrokit:", oneLine(err.Error()))
+	fmt.Fprintln(a.stderr, "lrokit:", oneLine(humanError(err)))
 	return exitCode(err)
 }
 
@@ -172,7 +176,13 @@ encrypted; unsealed ones refuse them unless --plaintext-secrets.
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          groupRun,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("lrokit {{.Version}}\n")
+	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log each request on stderr: method, host, path, status (never query strings or headers)")
+	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "--verbose plus the poller's debug records (each poll, its status and the next delay)")
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetIn(a.stdin)
@@ -189,7 +199,7 @@ encrypted; unsealed ones refuse them unless --plaintext-secrets.
 		a.beginCmd("azure"), a.beginCmd("rest"),
 		a.gcpCmd(), a.awsCmd(),
 		a.statusCmd(), a.waitCmd(), a.cancelCmd(),
-		a.tokenCmd(), a.waitersCmd(), a.fleetCmd(), a.demoCmd(),
+		a.tokenCmd(), a.waitersCmd(), a.fleetCmd(), a.demoCmd(), a.fakeCmd(),
 	)
 	return root
 }

@@ -122,3 +122,38 @@ func (pr *progress) close() {
 		pr.mode = "plain"
 	}
 }
+
+// retry reports a transient failure the wait will retry: the attempt, the
+// budget left (budget < 0: unlimited) and when the next try is due.
+func (pr *progress) retry(pe *poller.PollError, at time.Time, budget int) {
+	in := max(at.Sub(pr.now()), 0).Round(time.Millisecond)
+	left := "retries unlimited"
+	if budget >= 0 {
+		left = fmt.Sprintf("%d of %d retries left", max(budget-pe.Attempts, 0), budget)
+	}
+	msg := oneLine(pe.Err.Error())
+	switch pr.mode {
+	case "json":
+		line := struct {
+			Time        time.Time `json:"time"`
+			Event       string    `json:"event"`
+			Attempt     int       `json:"attempt"`
+			RetriesLeft *int      `json:"retries_left"`
+			RetryIn     float64   `json:"retry_in_seconds"`
+			Error       string    `json:"error"`
+		}{Time: pr.now().UTC(), Event: "retry", Attempt: pe.Attempts, RetryIn: in.Seconds(), Error: msg}
+		if budget >= 0 {
+			n := max(budget-pe.Attempts, 0)
+			line.RetriesLeft = &n
+		}
+		_ = writeJSON(pr.w, line)
+	case "bar":
+		if pr.bar == nil {
+			pr.newBar(false)
+		}
+		pr.bar.Describe(fmt.Sprintf("%s: retrying in %s (attempt %d, %s) after: %s", pr.p.Provider, in, pe.Attempts, left, msg))
+	default:
+		fmt.Fprintf(pr.w, "%s transient failure (attempt %d, %s), retrying in %s: %s\n",
+			pr.now().UTC().Format(time.RFC3339), pe.Attempts, left, in, msg)
+	}
+}

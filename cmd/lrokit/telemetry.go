@@ -122,10 +122,15 @@ func commandName(args []string) string {
 }
 
 // waitLogger is the logger of a wait: JSON lines when progress is JSON, so
-// that stderr stays one JSON document per line.
+// that stderr stays one JSON document per line (with the debug records
+// under --debug).
 func (a *app) waitLogger(progress string) *slog.Logger {
 	if progress != "json" {
 		return nil
 	}
-	return slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	level := slog.LevelWarn
+	if a.debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 }

@@ -23,6 +23,9 @@ type opener func(ctx context.Context, token string) (*resume.Poller, error)
 // resumer returns the opener for the given auth flags.
 func (a *app) resumer(au *auth, popts poller.Options) opener {
 	popts.Clock = a.clock
+	if popts.Logger == nil {
+		popts.Logger = a.pollLogger()
+	}
 	au = a.withHooks(au)
 	return func(ctx context.Context, token string) (*resume.Poller, error) {
 		o := withTelemetry(ctx, popts)
@@ -53,20 +56,32 @@ func (a *app) open(ctx context.Context, src *tokenSource, au *auth, popts poller
 func (a *app) statusCmd() *cobra.Command {
 	var src tokenSource
 	var au auth
+	var hdr headerFlags
+	var out outputFormat
 	cmd := &cobra.Command{
 		Use:   "status TOKEN-SOURCE",
-		Short: "Poll once and print the state as one JSON line",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Short: "Poll once and print the state as one JSON line (or -o table, yaml)",
+		Long:  "status polls once and prints the state as one JSON line (-o table or yaml for people).\n" + tokenAuthHelp,
+		Args:  tokenSourceArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := src.fromArgs(args); err != nil {
+				return err
+			}
+			if err := out.check(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
+			if err := a.prepare(&au, &hdr); err != nil {
+				return err
+			}
 			p, err := a.open(ctx, &src, &au, sealOptions())
 			var ee *exitError
 			if errors.As(err, &ee) && ee.code == exitMayExist {
 				// An intent: say what is known, as the line a token gets.
 				token, _ := src.load(ctx, a.stdin)
 				if in, derr := persist.DecodeIntent(token); derr == nil {
-					_ = writeJSON(a.stdout, statusJSON{Provider: in.Provider, Kind: "intent", Status: poller.StatusNotStarted,
-						Detail: "intent recorded, no token: the begin did not finish", Intent: intentLine(in)})
+					_ = out.write(a.stdout, statusJSON{Provider: in.Provider, Kind: "intent", Status: poller.StatusNotStarted,
+						Detail: "intent recorded, no token: the begin did not finish", Intent: intentLine(in)}, true, nil)
 				}
 			}
 			if err != nil {
@@ -79,11 +94,14 @@ func (a *app) statusCmd() *cobra.Command {
 			if err := a.saveToken(ctx, &src, p); err != nil {
 				return err
 			}
-			return writeJSON(a.stdout, statusLine(p, obs))
+			line := statusLine(p, obs)
+			return out.write(a.stdout, line, true, line.table)
 		},
 	}
 	src.register(cmd.Flags())
 	au.register(cmd.Flags())
+	hdr.register(cmd.Flags())
+	out.register(cmd.Flags(), "json", "json is one line")
 	return cmd
 }
 
@@ -149,6 +167,7 @@ func errJSON(err error) *errorJSON {
 func (a *app) waitCmd() *cobra.Command {
 	var src tokenSource
 	var au auth
+	var hdr headerFlags
 	var w waitFlags
 	cmd := &cobra.Command{
 		Use:   "wait TOKEN-SOURCE",
@@ -157,15 +176,35 @@ func (a *app) waitCmd() *cobra.Command {
 {"status":..., "detail":..., "result":...} on stdout. With --token-file or
 --store it writes the updated token back after every poll, so a wait that is
 killed, interrupted or timed out continues where it was when run again.
+` + tokenAuthHelp + `
 
 ` + exitCodesHelp,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: tokenSourceArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := src.fromArgs(args); err != nil {
+				return err
+			}
 			if err := w.check(); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			p, err := a.open(ctx, &src, &au, w.options(ctx))
+			if err := a.prepare(&au, &hdr); err != nil {
+				return err
+			}
+			if err := src.check(true); err != nil {
+				return err
+			}
+			token, err := src.load(ctx, a.stdin)
+			if err != nil {
+				return err
+			}
+			if persist.IsIntent(token) {
+				return intentNotToken(token, src.describe())
+			}
+			if done, err := a.finishedToken(token, w.noResult); done {
+				return err
+			}
+			p, err := a.resumer(&au, w.options(ctx))(ctx, token)
 			if err != nil {
 				return err
 			}
@@ -174,6 +213,7 @@ killed, interrupted or timed out continues where it was when run again.
 	}
 	src.register(cmd.Flags())
 	au.register(cmd.Flags())
+	hdr.register(cmd.Flags())
 	w.register(cmd)
 	return cmd
 }
@@ -183,6 +223,9 @@ type waitFlags struct {
 	progress    string
 	floor, cap  time.Duration
 	retryBudget string
+	// noResult answers from the token when it records the end, and lets a
+	// succeeded wait end 0 without its result.
+	noResult bool
 }
 
 // retryBudgetHelp documents --retry-budget, shared by wait and fleet run.
@@ -204,9 +247,11 @@ func parseRetryBudget(s string) (int, error) {
 func (w *waitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&w.timeout, "timeout", 0, "stop waiting after this long (exit 4, token saved); 0 waits until done")
 	cmd.Flags().StringVar(&w.progress, "progress", "auto", "progress on stderr: auto, bar, plain or json")
-	cmd.Flags().DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; an AWS waiter's own minimum)")
+	cmd.Flags().DurationVar(&w.floor, "poll-floor", 0, "shortest delay between polls (default 2s; Azure 1s; an AWS waiter's own minimum)")
 	cmd.Flags().DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
 	cmd.Flags().StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
+	cmd.Flags().BoolVar(&w.noResult, "no-result", false, `only the outcome matters: a token that records the end is answered from the token
+without the network, and a succeeded operation whose result cannot be fetched exits 0`)
 }
 
 // options are the poller options the flags ask for, with the seal keys
@@ -243,6 +288,9 @@ type resultJSON struct {
 	Token string `json:"token,omitempty"`
 	// Outcome explains the end of the wait (see poller.Outcome).
 	Outcome *poller.Outcome `json:"outcome,omitempty"`
+	// Ended says why no wait ran or no result came: "from_token" (the
+	// token had already finished) or "result_unavailable".
+	Ended string `json:"ended,omitempty"`
 	// The hand-off of a wait that stopped first (exit 4): run wait again
 	// to continue the same schedule.
 	Handoff          string     `json:"handoff,omitempty"` // "still_running"
@@ -286,6 +334,9 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 				fmt.Fprintln(a.stderr, "lrokit: saving the token (the wait goes on; it exits 6 unless a later save works):", oneLine(err.Error()))
 			}
 		},
+		OnRetry: func(pe *poller.PollError, at time.Time) {
+			prog.retry(pe, at, w.options(ctx).Policy.RetryBudget)
+		},
 		OnStall: func(obs poller.Observation, d time.Duration) {
 			prog.note(fmt.Sprintf("no change for %s (still %s)", d.Round(time.Second), obs.Status))
 		},
@@ -324,6 +375,11 @@ func (a *app) wait(ctx context.Context, p *resume.Poller, src *tokenSource, w wa
 		if saveErr != nil {
 			return a.staleToken(out, src, werr, saveErr)
 		}
+	case last.Status == poller.StatusSucceeded && w.noResult:
+		werr = nil // the outcome is all that was asked for
+	case last.Status == poller.StatusSucceeded:
+		werr = resultUnavailable(&out, werr)
+		out.Error = &errorJSON{Message: oneLine(werr.Error())}
 	default:
 		out.Error = errJSON(werr)
 	}
@@ -427,15 +483,23 @@ func (a *app) saveRaw(ctx context.Context, src *tokenSource, token string, p *re
 func (a *app) cancelCmd() *cobra.Command {
 	var src tokenSource
 	var au auth
+	var hdr headerFlags
 	cmd := &cobra.Command{
 		Use:   "cancel TOKEN-SOURCE",
 		Short: "Ask the provider to cancel the operation",
 		Long: `cancel asks the provider to cancel the operation; cancellation is a request,
 so follow it with "lrokit wait" to learn the outcome. Operations the provider
-cannot cancel give exit 5 with a message saying so.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+cannot cancel give exit 5 with a message saying so.
+` + tokenAuthHelp,
+		Args: tokenSourceArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := src.fromArgs(args); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
+			if err := a.prepare(&au, &hdr); err != nil {
+				return err
+			}
 			p, err := a.open(ctx, &src, &au, sealOptions())
 			if err != nil {
 				return err
@@ -452,6 +516,7 @@ cannot cancel give exit 5 with a message saying so.`,
 	}
 	src.register(cmd.Flags())
 	au.register(cmd.Flags())
+	hdr.register(cmd.Flags())
 	return cmd
 }
 
