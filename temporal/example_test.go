@@ -50,6 +50,8 @@ func Example() {
 	w := worker.New(c, temporal.DefaultTaskQueue, worker.Options{})
 	temporal.Register(w, temporal.Clients{
 		Azure: &pl,
+		// Resuming trusts only the hosts the worker names: here the fake.
+		AllowedHosts: []string{arm.URL()},
 		// The fake answers at once; real clouds get lrokit's defaults.
 		Options: poller.Options{Policy: poller.Policy{Floor: 100 * time.Millisecond}},
 	})

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -238,11 +237,6 @@ func (s *restOps) counts(id string) (puts int, gets []time.Time, deletes int) {
 	return s.puts[id], append([]time.Time(nil), s.gets[id]...), s.deletes[id]
 }
 
-func (s *restOps) host() string {
-	u, _ := url.Parse(s.srv.URL)
-	return u.Host
-}
-
 // begin sends the PUT (the operation's initial request) and returns the
 // token a CLI's begin would print.
 func (s *restOps) begin(t testing.TB, id string) string {
@@ -264,16 +258,11 @@ func (s *restOps) begin(t testing.TB, id string) string {
 }
 
 func (s *restOps) clients() lrotemporal.Clients {
-	return lrotemporal.Clients{HTTP: s.srv.Client(), Options: poller.Options{Policy: fastPolicy}, AllowedHosts: []string{s.host()}}
+	return lrotemporal.Clients{HTTP: s.srv.Client(), Options: poller.Options{Policy: fastPolicy}, AllowedHosts: []string{s.srv.URL}} // a plain-http origin, named with its scheme
 }
 
 func runtimeRequest(u string) (*policy.Request, error) {
 	return runtime.NewRequest(context.Background(), http.MethodPut, u)
-}
-
-func hostOf(raw string) string {
-	u, _ := url.Parse(raw)
-	return u.Host
 }
 
 // waitForPolls waits until the workflow has completed n poll activities.

@@ -82,7 +82,7 @@ func beginAzure(t *testing.T, end ending) begun {
 	wpl := azurePipeline(arm.Client())
 	return begun{
 		token:   tok,
-		clients: lrotemporal.Clients{Azure: &wpl, Options: poller.Options{Policy: fastPolicy}, AllowedHosts: []string{hostOf(arm.URL())}},
+		clients: lrotemporal.Clients{Azure: &wpl, Options: poller.Options{Policy: fastPolicy}, AllowedHosts: []string{arm.URL()}},
 		initial: func() int { return arm.Count(http.MethodPut, aksPath) },
 		cancels: func() int { return arm.Count(http.MethodDelete, armfake.StatusPath) },
 		result:  `"aks1"`,
@@ -150,7 +150,9 @@ func beginGCP(t *testing.T, end ending) begun {
 				}
 				return gop.NewClient(ctx)
 			},
-			Options: poller.Options{Policy: fastPolicy},
+			// The fake's endpoint is not *.googleapis.com: the worker names it.
+			GCPOptions: &gcp.Options{Endpoint: gop.Addr()},
+			Options:    poller.Options{Policy: fastPolicy},
 		},
 		initial: func() int { return 1 }, // adopted: no initial request is lrokit's
 		cancels: func() int { return gop.Cancels(gkeOp) },

@@ -32,7 +32,9 @@ func TestMain(m *testing.M) {
 }
 
 // beginREST begins an operation on armfake as `lrokit rest begin` would.
-func beginREST(t *testing.T) string {
+// It returns the token and the fake's origin, which the worker must name
+// as trusted (a resumed token's own hosts are never trusted).
+func beginREST(t *testing.T) (string, string) {
 	arm := armfake.New()
 	t.Cleanup(arm.Close)
 	const path = "/things/t1"
@@ -54,18 +56,19 @@ func beginREST(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tok
+	return tok, arm.URL()
 }
 
 func TestWorkerStartWait(t *testing.T) {
 	conn := []string{"--address", server.Addr, "--namespace", server.Namespace}
+	token, origin := beginREST(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	wctx, stopWorker := context.WithCancel(ctx)
 	workerDone := make(chan int, 1)
 	var werr bytes.Buffer
 	go func() {
-		workerDone <- run(wctx, append([]string{"worker", "--task-queue", "cli-test", "--no-auth", "--floor", "100ms", "--cap", "200ms"}, conn...), &bytes.Buffer{}, &werr)
+		workerDone <- run(wctx, append([]string{"worker", "--task-queue", "cli-test", "--no-auth", "--allow-host", origin, "--floor", "100ms", "--cap", "200ms"}, conn...), &bytes.Buffer{}, &werr)
 	}()
 	defer func() {
 		stopWorker()
@@ -74,7 +77,6 @@ func TestWorkerStartWait(t *testing.T) {
 		}
 	}()
 
-	token := beginREST(t)
 	var out, errOut bytes.Buffer
 	if code := run(ctx, append([]string{"start", "--task-queue", "cli-test", "--token", token}, conn...), &out, &errOut); code != exitOK {
 		t.Fatalf("start exited %d: %s", code, errOut.String())
