@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -23,6 +24,9 @@ type PushSpec struct {
 	// Quiet, when set, is the engine's SignalOptions.Quiet (a sensitivity
 	// row); zero keeps the default, twice the policy's Cap.
 	Quiet time.Duration
+	// StopAt, when positive, is when the source falls silent: every
+	// notification of an operation completing later is lost.
+	StopAt time.Duration
 }
 
 // Push row defaults: the notification of every operation, 1-30 s late.
@@ -31,24 +35,31 @@ const (
 	DefaultPushMaxDelay = 30 * time.Second
 )
 
-// SensitivityQuiet is the quiet delay of the push table's sensitivity rows:
-// five times the default policy's Cap, past the bound the default keeps.
-const SensitivityQuiet = 5 * time.Minute
-
-// PushLosses are the loss rates of the push table.
+// PushLosses are the loss rates of the push table's main rows.
 var PushLosses = []float64{0, 0.1, 0.5, 1}
+
+// PushStopAt is when the source of the push table's "falls silent" row
+// stops delivering: halfway through the starts.
+const PushStopAt = 30 * time.Minute
 
 // PushLabel names the push row of spec.
 func PushLabel(s PushSpec) string {
 	q := ""
 	if s.Quiet != 0 {
-		q = ", quiet " + s.Quiet.String()
+		q += ", quiet " + s.Quiet.String()
 	}
-	return fmt.Sprintf("fleet + push (%.0f%% sent, %.0f%% lost%s)", s.Share*100, s.Loss*100, q)
+	if s.StopAt > 0 {
+		q += ", silent from " + s.StopAt.String()
+	}
+	return fmt.Sprintf("fleet + push (%s sent, %s lost%s)", pct(s.Share), pct(s.Loss), q)
 }
 
+func pct(x float64) string { return strconv.FormatFloat(100*x, 'f', -1, 64) + "%" }
+
 // PushStrategy is the fleet engine with notifications per spec, delivered
-// with fleet.Engine.Signal by the resource URL a webhook would name.
+// with fleet.Engine.Signal by the resource URL a webhook would name. The
+// engine's SignalOptions.Grace is the source's longest delay, MaxDelay, as
+// its documentation asks; everything else is the default.
 func PushStrategy(spec PushSpec) Strategy { return pushStrategy{spec} }
 
 type pushStrategy struct{ spec PushSpec }
@@ -56,13 +67,16 @@ type pushStrategy struct{ spec PushSpec }
 func (s pushStrategy) Name() string { return PushLabel(s.spec) }
 
 func (s pushStrategy) NewDriver(env *Env) Driver {
-	d := &pushDriver{fleetDriver: newFleetDriverWith(env, poller.Policy{}, fleet.SignalOptions{Quiet: s.spec.Quiet}), arrival: make([]time.Duration, len(env.W.Ops))}
+	d := &pushDriver{fleetDriver: newFleetDriverWith(env, poller.Policy{}, fleet.SignalOptions{Quiet: s.spec.Quiet, Grace: s.spec.MaxDelay}), arrival: make([]time.Duration, len(env.W.Ops)), stopAt: s.spec.StopAt}
 	rng := rand.New(rand.NewPCG(env.seed, 0x70757368))
 	for i := range env.W.Ops {
 		op := &env.W.Ops[i]
 		d.arrival[i] = -1
 		sent, lost := rng.Float64() < s.spec.Share, rng.Float64() < s.spec.Loss
 		delay := s.spec.MinDelay + time.Duration(rng.Float64()*float64(s.spec.MaxDelay-s.spec.MinDelay))
+		if s.spec.StopAt > 0 && op.Completion() >= s.spec.StopAt {
+			lost = true
+		}
 		if sent && !lost {
 			d.arrival[i] = op.Completion() + delay
 			d.events = append(d.events, pushEvent{at: d.arrival[i], op: op.ID})
@@ -85,6 +99,7 @@ type pushDriver struct {
 	events  []pushEvent
 	next    int
 	arrival []time.Duration // per op; -1 when none arrives
+	stopAt  time.Duration
 }
 
 func (d *pushDriver) Next() (time.Duration, bool) {
@@ -118,7 +133,16 @@ type PushMetrics struct {
 	// saw the completion first).
 	EventP50, EventP99 time.Duration
 	Arrived            int
+	// SilentP99 and SilentMax are the detection lag of the operations that
+	// completed after the source fell silent (PushSpec.StopAt), in their
+	// first SilentWindow (those the engine had to notice it with).
+	SilentP99, SilentMax time.Duration
+	Silent               int
 }
+
+// SilentWindow is how long after a source falls silent its operations
+// count for PushMetrics.SilentP99.
+const SilentWindow = 10 * time.Minute
 
 // MeasurePush adds the lag after each notification to Measure's figures.
 func MeasurePush(scenario string, r *Run) PushMetrics {
@@ -137,6 +161,21 @@ func MeasurePush(scenario string, r *Run) PushMetrics {
 	slices.Sort(lags)
 	m.Arrived = len(lags)
 	m.EventP50, m.EventP99 = quantile(lags, 0.5), quantile(lags, 0.99)
+	if d.stopAt > 0 {
+		var silent []time.Duration
+		for i := range r.Env.W.Ops {
+			c := r.Env.W.Ops[i].Completion()
+			if c >= d.stopAt && c < d.stopAt+SilentWindow && r.Env.endState[i] == detected {
+				silent = append(silent, r.Env.ended[i]-c)
+			}
+		}
+		slices.Sort(silent)
+		m.Silent = len(silent)
+		m.SilentP99 = quantile(silent, 0.99)
+		if len(silent) > 0 {
+			m.SilentMax = silent[len(silent)-1]
+		}
+	}
 	return m
 }
 
@@ -172,10 +211,12 @@ func RunPush(sc Scenario, progress func(PushMetrics)) PushResult {
 		res.Specs = append(res.Specs, spec)
 		res.Rows = append(res.Rows, one(PushStrategy(spec)))
 	}
-	// Sensitivity: what a longer quiet delay, beyond the bound, would buy
-	// and cost.
-	for _, loss := range []float64{0, 0.1} {
-		spec := PushSpec{Share: 1, Loss: loss, MinDelay: DefaultPushMinDelay, MaxDelay: DefaultPushMaxDelay, Quiet: SensitivityQuiet}
+	// What the settled state risks: a source that loses a little (near
+	// the streak's bound), and one that falls silent halfway.
+	for _, spec := range []PushSpec{
+		{Share: 1, Loss: 0.01, MinDelay: DefaultPushMinDelay, MaxDelay: DefaultPushMaxDelay},
+		{Share: 1, MinDelay: DefaultPushMinDelay, MaxDelay: DefaultPushMaxDelay, StopAt: PushStopAt},
+	} {
 		res.Specs = append(res.Specs, spec)
 		res.Rows = append(res.Rows, one(PushStrategy(spec)))
 	}
@@ -189,6 +230,9 @@ type PushGoals struct {
 	FewerPolls, EventLag, Correct bool
 	// At 100 % loss: requests and p50/p99 lag within 5 % of poll-only.
 	SilentCost, SilentLag bool
+	// A source that falls silent costs the operations it stops notifying
+	// at most twice the poll-only p99 lag (their p99).
+	FallsSilent bool
 }
 
 // CheckPush evaluates PushGoals.
@@ -199,8 +243,11 @@ func CheckPush(r PushResult) PushGoals {
 	for i, s := range r.Specs {
 		m := r.Rows[i]
 		g.Correct = g.Correct && m.Abandoned == 0
-		if s.Quiet != 0 {
-			continue // sensitivity rows are not the product's defaults
+		if s.StopAt > 0 {
+			g.FallsSilent = m.Silent > 0 && m.SilentP99 <= 2*p.LagP99
+		}
+		if s.Quiet != 0 || s.StopAt > 0 || (s.Loss != 0 && s.Loss != 1) {
+			continue // not the rows the other goals name
 		}
 		switch s.Loss {
 		case 0:
@@ -220,10 +267,14 @@ func within(x, ref, tol float64) bool { return x <= ref*(1+tol) && x >= ref*(1-t
 func WritePush(out io.Writer, r PushResult) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "\n%s: %s; notifications 1-30 s after completion\n", r.Scenario.Name, r.Scenario.Describe())
-	fmt.Fprintln(tw, "strategy\treq/op\tvs poll-only\tlag p50\tlag p99\tlag max\tafter event p50\tafter event p99\tarrived\tabandoned\t")
+	fmt.Fprintln(tw, "strategy\treq/op\tvs poll-only\tlag p50\tlag p99\tlag max\tafter event p50\tafter event p99\tarrived\tabandoned\tsilent p99\tsilent max\t")
 	row := func(m PushMetrics) {
-		fmt.Fprintf(tw, "%s\t%s\t%+.0f%%\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", m.Strategy, f2(m.ReqMean), 100*(m.ReqMean/r.PollOnly.ReqMean-1),
-			dur(m.LagP50), dur(m.LagP99), dur(m.LagMax), dur(m.EventP50), dur(m.EventP99), m.Arrived, m.Abandoned)
+		silentP99, silentMax := "", ""
+		if m.Silent > 0 {
+			silentP99, silentMax = dur(m.SilentP99), dur(m.SilentMax)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%+.0f%%\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t\n", m.Strategy, f2(m.ReqMean), 100*(m.ReqMean/r.PollOnly.ReqMean-1),
+			dur(m.LagP50), dur(m.LagP99), dur(m.LagMax), dur(m.EventP50), dur(m.EventP99), m.Arrived, m.Abandoned, silentP99, silentMax)
 	}
 	row(r.PollOnly)
 	for _, m := range r.Rows {
@@ -233,8 +284,8 @@ func WritePush(out io.Writer, r PushResult) error {
 		return err
 	}
 	g := CheckPush(r)
-	_, err := fmt.Fprintf(out, "\ngoals: 0%% loss ≥80%% fewer polls: %s; 0%% loss p50 lag after event ≤2s: %s; nothing abandoned: %s; 100%% loss cost within 5%%: %s; 100%% loss lag within 5%%: %s\n",
-		met(g.FewerPolls), met(g.EventLag), met(g.Correct), met(g.SilentCost), met(g.SilentLag))
+	_, err := fmt.Fprintf(out, "\ngoals: 0%% loss ≥80%% fewer polls: %s; 0%% loss p50 lag after event ≤2s: %s; nothing abandoned: %s; 100%% loss cost within 5%%: %s; 100%% loss lag within 5%%: %s; falls silent: p99 lag ≤2× poll-only: %s\n",
+		met(g.FewerPolls), met(g.EventLag), met(g.Correct), met(g.SilentCost), met(g.SilentLag), met(g.FallsSilent))
 	return err
 }
 

@@ -183,6 +183,7 @@ func (e *Engine) deliver(events []Event) {
 
 // dispatch starts the work that is due at now, as long as workers are free.
 func (e *Engine) dispatch(now time.Time, hk *housekeeping, tasks chan<- work) {
+	e.noticeMisses(now)
 	free := e.opts.Workers - e.inflight
 	send := func(w work) {
 		e.inflight++
@@ -274,6 +275,9 @@ func (e *Engine) nextWake(hk *housekeeping) time.Time {
 	}
 	if len(e.ready) > 0 {
 		earliest(e.ready[0].readyAt())
+	}
+	if at, ok := e.sig.nextMiss(); ok {
+		earliest(at)
 	}
 	return wake
 }

@@ -57,8 +57,18 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// decide gathers en's plan and takes the decision at now.
+// decide gathers en's plan and takes the decision at now; polls no signal
+// asked for are stretched while its source delivers (signals.quiet).
 func (e *Engine) decide(en *entry, now time.Time) (time.Time, bool) {
+	at, again := e.decideOwn(en, now)
+	if !en.wake && !en.op.Poller.Last().Hinted {
+		at = e.sig.quiet(en, at, now)
+	}
+	return at, again
+}
+
+// decideOwn is decide without the stretch a delivering source allows.
+func (e *Engine) decideOwn(en *entry, now time.Time) (time.Time, bool) {
 	p := en.op.Poller
 	plan := pollPlan{Now: now, Created: p.Created(), Next: p.NextPollAt(), Hinted: p.Last().Hinted, Wake: en.wake}
 	if !en.sample && !plan.Hinted {
@@ -68,11 +78,7 @@ func (e *Engine) decide(en *entry, now time.Time) (time.Time, bool) {
 			plan.Hold.Recheck = e.opts.Policy.BaseDelay(age)
 		}
 	}
-	at, again := nextPoll(plan)
-	if !plan.Wake && !plan.Hinted {
-		at = e.sig.quiet(en, at, now)
-	}
-	return at, again
+	return nextPoll(plan)
 }
 
 // schedule queues en for its next poll.

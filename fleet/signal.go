@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"strings"
 	"time"
 )
 
@@ -26,6 +27,19 @@ type Signal struct {
 
 // SignalOptions configure how signals move polls, and how the schedule
 // learns from a source that delivers.
+//
+// Polls without a signal are stretched in two steps. Once a source has
+// delivered for an operation's host and kind (within Trust), they are at
+// least Quiet apart. Once, in addition, the engine's sources have delivered
+// Streak times in a row without missing one, they are at least Settled
+// apart. A miss is an operation that a poll without a signal found
+// finished and whose signal had still not come Grace later: the first one
+// ends the streak, and every queued operation is rescheduled at once by the
+// Quiet rule. So a source that loses notifications, or falls silent, costs
+// at most the operations that finish before the engine notices (about one
+// per entry into the settled state, at Streak deliveries each), and a lossy
+// source never reaches the settled state: with 10 % lost, Streak = 200 in a
+// row happens once in 10^9 tries.
 type SignalOptions struct {
 	// Gap is the least time between an operation's previous poll and a
 	// poll a signal asks for: duplicated or forged signals cost at most
@@ -36,14 +50,32 @@ type SignalOptions struct {
 	// own schedule is stretched to at least Quiet after the previous poll.
 	// Default twice the policy's Cap (120 s with the default policy): a
 	// source that falls silent costs at most twice the poll-only schedule's
-	// longest delay, which bounds its p99 detection lag. Negative disables
-	// learning.
+	// longest delay. Negative disables learning (and Settled).
 	Quiet time.Duration
+	// Settled is the delay between polls without a signal once the
+	// sources have delivered Streak times in a row (see above). Default
+	// 15 min; negative disables the settled state.
+	Settled time.Duration
+	// Streak is how many deliveries in a row, with no miss, make the
+	// state settled. Default 200.
+	Streak int
+	// Grace is how long after a poll without a signal found an operation
+	// finished its signal may still come before the operation counts as a
+	// miss: set it to the source's delivery delay (p99). Default 1 min.
+	Grace time.Duration
 	// Trust is how long a delivery counts. A delivery is a signal that led
-	// to the poll that found an operation of the host and kind terminal;
-	// signals that found nothing build no trust. Default 15 min.
+	// to the poll that found an operation of the host and kind terminal,
+	// or that came within Grace after a poll without one found it; signals
+	// that found nothing build no trust. Default 15 min.
 	Trust time.Duration
 }
+
+// Defaults of SignalOptions.
+const (
+	DefaultSignalSettled = 15 * time.Minute
+	DefaultSignalStreak  = 200
+	DefaultSignalGrace   = time.Minute
+)
 
 func (o SignalOptions) resolved(cap time.Duration) SignalOptions {
 	if o.Gap <= 0 {
@@ -51,6 +83,18 @@ func (o SignalOptions) resolved(cap time.Duration) SignalOptions {
 	}
 	if o.Quiet == 0 {
 		o.Quiet = 2 * cap
+	}
+	if o.Settled == 0 {
+		o.Settled = DefaultSignalSettled
+	}
+	if o.Quiet < 0 {
+		o.Settled = -1
+	}
+	if o.Streak <= 0 {
+		o.Streak = DefaultSignalStreak
+	}
+	if o.Grace <= 0 {
+		o.Grace = DefaultSignalGrace
 	}
 	if o.Trust <= 0 {
 		o.Trust = 15 * time.Minute
@@ -69,8 +113,19 @@ type SignalStats struct {
 	// operation is done), for another engine, or for nothing watched.
 	Unmatched int64
 	// Delivered counts operations whose terminal state a signaled poll
-	// found.
+	// found, or whose signal came within Grace after a poll without one
+	// found it (those are also counted in Late).
 	Delivered int64
+	// Late counts signals that came after a poll without one found their
+	// operation finished, within Grace.
+	Late int64
+	// Missed counts operations found finished by a poll without a signal,
+	// on a host and kind whose source had delivered, whose signal did not
+	// come within Grace.
+	Missed int64
+	// Settled reports that polls without a signal are Settled apart now
+	// (the sources' streak reached Streak).
+	Settled bool
 }
 
 // signals is the engine's index from match keys to held operations, and
@@ -78,12 +133,57 @@ type SignalStats struct {
 type signals struct {
 	opts  SignalOptions
 	index map[string]map[*entry]struct{}
-	trust map[string]time.Time // host+"\x00"+kind → last delivery
-	stats SignalStats
+	trust map[string]*source // by host+"\x00"+kind
+	// streak counts deliveries since the last miss, over all sources;
+	// lastDelivery and meanGap (a moving average of the time between
+	// deliveries) tell a source that fell silent; isSettled is the state
+	// as last decided (see settledAt).
+	streak       int
+	lastDelivery time.Time
+	meanGap      time.Duration
+	isSettled    bool
+	// unconfirmed are operations a poll without a signal found finished,
+	// in that order, whose signal may still come (within Grace); recent
+	// indexes them by store key and match key.
+	unconfirmed []*unconfirmed
+	recent      map[string]*unconfirmed
+	stats       SignalStats
+}
+
+// source is what the engine learned of the signals for one host and kind.
+type source struct {
+	last   time.Time // the last delivery
+	misses int       // misses since it
+}
+
+// unconfirmed is a finished operation awaiting its late signal.
+type unconfirmed struct {
+	keys      []string
+	trustKey  string
+	found     time.Time
+	confirmed bool
 }
 
 func newSignals(o SignalOptions) *signals {
-	return &signals{opts: o, index: map[string]map[*entry]struct{}{}, trust: map[string]time.Time{}}
+	return &signals{opts: o, index: map[string]map[*entry]struct{}{}, trust: map[string]*source{}, recent: map[string]*unconfirmed{}}
+}
+
+// silenceFactor times the mean time between deliveries, and at least
+// Grace, without any delivery ends the settled state: for a source that
+// delivers at a steady rate, a gap that long happens by chance with
+// probability e^-10 (4.5e-5).
+const silenceFactor = 10
+
+// settledAt reports whether polls without a signal may be Settled apart
+// at now: a streak of Streak deliveries with no miss, the last one recent.
+func (s *signals) settledAt(now time.Time) bool {
+	return s.opts.Settled > 0 && s.streak >= s.opts.Streak && !now.After(s.silentAt())
+}
+
+// silentAt is when the sources count as silent if nothing is delivered
+// before.
+func (s *signals) silentAt() time.Time {
+	return s.lastDelivery.Add(max(s.opts.Grace, silenceFactor*s.meanGap))
 }
 
 func (s *signals) add(en *entry) {
@@ -110,29 +210,172 @@ func (s *signals) remove(en *entry) {
 
 func trustKey(en *entry) string { return en.op.Host + "\x00" + en.op.Kind }
 
-// finished learns from an operation that reached a terminal state.
+// finished learns from an operation that reached a terminal state: a
+// delivery when a signal asked for the poll that found it; otherwise, when
+// its host and kind have a source that delivers, an operation whose signal
+// may still come.
 func (s *signals) finished(en *entry, now time.Time) {
+	tk := trustKey(en)
 	if en.signaled {
-		s.stats.Delivered++
-		s.trust[trustKey(en)] = now
+		s.delivered(tk, now)
+		return
 	}
+	if !s.trusted(tk, now) {
+		return
+	}
+	u := &unconfirmed{keys: append([]string{en.rec.Key}, en.match...), trustKey: tk, found: now}
+	s.unconfirmed = append(s.unconfirmed, u)
+	for _, k := range u.keys {
+		s.recent[k] = u
+	}
+}
+
+func (s *signals) delivered(tk string, now time.Time) {
+	s.stats.Delivered++
+	s.streak++
+	if !s.lastDelivery.IsZero() {
+		gap := now.Sub(s.lastDelivery)
+		if s.meanGap == 0 {
+			s.meanGap = gap
+		}
+		s.meanGap += (gap - s.meanGap) / 16
+	}
+	s.lastDelivery = now
+	s.isSettled = s.settledAt(now)
+	if src := s.trust[tk]; src != nil {
+		src.last, src.misses = now, 0
+	} else {
+		s.trust[tk] = &source{last: now}
+	}
+}
+
+// trusted reports whether host and kind tk have a source that delivered
+// within Trust, forgetting one that has not.
+func (s *signals) trusted(tk string, now time.Time) bool {
+	src, ok := s.trust[tk]
+	if ok && now.Sub(src.last) > s.opts.Trust {
+		delete(s.trust, tk)
+		ok = false
+	}
+	return ok
+}
+
+// late takes a signal for an operation no longer held: a delivery if a poll
+// without a signal found it finished within Grace.
+func (s *signals) late(key string, now time.Time) bool {
+	u := s.recent[key]
+	if u == nil || u.confirmed {
+		return false
+	}
+	u.confirmed = true
+	s.stats.Late++
+	s.delivered(u.trustKey, now)
+	return true
+}
+
+// expire counts the operations whose signal did not come within Grace as
+// misses. Each ends the streak; a second miss at a host and kind with no
+// delivery since the first ends its trust (a source that fell silent, not
+// one that loses a notification now and then). It reports whether the
+// state left Settled (by a miss, or because nothing was delivered for too
+// long) and which host and kind pairs lost their trust.
+func (s *signals) expire(now time.Time) (unsettled bool, untrusted []string) {
+	n := 0
+	for _, u := range s.unconfirmed {
+		if now.Sub(u.found) < s.opts.Grace {
+			break
+		}
+		n++
+		for _, k := range u.keys {
+			if s.recent[k] == u {
+				delete(s.recent, k)
+			}
+		}
+		if u.confirmed {
+			continue
+		}
+		s.stats.Missed++
+		s.streak = 0
+		if src := s.trust[u.trustKey]; src != nil {
+			if src.misses++; src.misses >= 2 {
+				delete(s.trust, u.trustKey)
+				untrusted = append(untrusted, u.trustKey)
+			}
+		}
+	}
+	if n > 0 {
+		s.unconfirmed = append(s.unconfirmed[:0], s.unconfirmed[n:]...)
+	}
+	was := s.isSettled
+	s.isSettled = s.settledAt(now)
+	return was && !s.isSettled, untrusted
+}
+
+// nextMiss is when the engine must next look at the sources: when the
+// oldest unconfirmed operation becomes a miss, or the settled state lapses
+// for want of deliveries.
+func (s *signals) nextMiss() (time.Time, bool) {
+	var at time.Time
+	if s.isSettled {
+		at = s.silentAt()
+	}
+	for _, u := range s.unconfirmed {
+		if !u.confirmed {
+			if m := u.found.Add(s.opts.Grace); at.IsZero() || m.Before(at) {
+				at = m
+			}
+			break
+		}
+	}
+	return at, !at.IsZero()
 }
 
 // quiet stretches at, a poll not asked for by a signal, when the
 // operation's host and kind have a source that delivered within Trust.
 func (s *signals) quiet(en *entry, at, now time.Time) time.Time {
-	if s.opts.Quiet < 0 || len(s.trust) == 0 {
+	if s.opts.Quiet < 0 || len(s.trust) == 0 || !s.trusted(trustKey(en), now) {
 		return at
 	}
-	last, ok := s.trust[trustKey(en)]
-	if !ok {
-		return at
+	gap := s.opts.Quiet
+	if s.isSettled {
+		gap = max(gap, s.opts.Settled)
 	}
-	if now.Sub(last) > s.opts.Trust {
-		delete(s.trust, trustKey(en))
-		return at
+	return later(at, en.prevPoll.Add(gap))
+}
+
+// noticeMisses counts the misses due at now. When the settled state ends
+// (by a miss, or for want of deliveries), or a host and kind lose trust, the queued operations concerned
+// whose poller's own (poll-only) schedule is due earlier are moved back to
+// it: operations that finished since the source lost them are found as if
+// no source had stretched their polls.
+func (e *Engine) noticeMisses(now time.Time) {
+	if len(e.sig.unconfirmed) == 0 && !e.sig.isSettled {
+		return
 	}
-	return later(at, en.prevPoll.Add(s.opts.Quiet))
+	unsettled, untrusted := e.sig.expire(now)
+	hosts := map[*host]bool{}
+	if unsettled {
+		for _, h := range e.hosts {
+			hosts[h] = true
+		}
+	}
+	for _, tk := range untrusted {
+		if h := e.hosts[tk[:strings.IndexByte(tk, 0)]]; h != nil {
+			hosts[h] = true
+		}
+	}
+	for h := range hosts {
+		for _, en := range h.queue {
+			if en.inflight || !en.due.After(now) {
+				continue
+			}
+			if at, again := e.decideOwn(en, now); at.Before(en.due) {
+				en.due, en.deferred = later(now, at), again
+				h.fix(en)
+			}
+		}
+		e.ready.update(h)
+	}
 }
 
 // Signal takes a hint that the operations sig names may have changed: each
@@ -146,10 +389,13 @@ func (e *Engine) Signal(sig Signal) int {
 	now := e.clock.Now()
 	e.mu.Lock()
 	e.sig.stats.Received++
+	e.noticeMisses(now)
 	hit := map[*entry]struct{}{}
 	for _, k := range sig.Keys {
 		if en := e.ops[k]; en != nil {
 			hit[en] = struct{}{}
+		} else {
+			e.sig.late(k, now)
 		}
 	}
 	for _, r := range sig.Refs {
@@ -157,6 +403,7 @@ func (e *Engine) Signal(sig Signal) int {
 			for en := range e.sig.index[k] {
 				hit[en] = struct{}{}
 			}
+			e.sig.late(k, now)
 		}
 	}
 	for en := range hit {
@@ -190,5 +437,7 @@ func (e *Engine) Signal(sig Signal) int {
 func (e *Engine) SignalStats() SignalStats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.sig.stats
+	st := e.sig.stats
+	st.Settled = e.sig.isSettled
+	return st
 }
