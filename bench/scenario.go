@@ -155,9 +155,9 @@ func WarmPriors(w WorkloadSpec) *Priors {
 // The warm-store row's parameters (issue 17). WarmLate is the share of all
 // operations the holds may make late, per lag bound: under the p99's 1 %,
 // since the durations to come are not the store's 200 per kind (in the
-// full kinds runs 0.76–0.80 % were late). WarmJitter is half the core's
+// full kinds runs 0.76–0.85 % were late). WarmJitter is half the core's
 // default: with ±10 % the schedule must stay 10 % inside the bounds (Cap
-// 59 s, Ratio 0.318) and the row made 0.31× azcore's requests on
+// 59 s, Ratio 0.318) and the row made 0.308× azcore's requests on
 // kinds-spread; with ±5 %, 0.29×.
 const (
 	WarmLate   = 0.0085
