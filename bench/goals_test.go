@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-
-	"github.com/lrokit/lrokit/poller"
 )
 
 // goalRun measures strategy and azcore on scenario name at n operations
@@ -35,7 +33,7 @@ func goalRun(t *testing.T, name string, n int, s Strategy) (m, az Metrics) {
 // checks them (bench/results/results.md).
 
 func TestGoal17KindsSpreadColdFleet(t *testing.T) {
-	m, az := goalRun(t, "kinds-spread", 1000, fleetStrategy{})
+	m, az := goalRun(t, "kinds-spread", 2000, fleetStrategy{})
 	assert.LessOrEqual(t, m.ReqMean/az.ReqMean, 0.45)
 }
 
@@ -49,11 +47,13 @@ func TestGoal17WideTogetherFleet(t *testing.T) {
 	assert.LessOrEqual(t, m.ReqMean/az.ReqMean, 1.0)
 }
 
+// The warm store's holds are allocated from 200 durations per kind; on 1,000
+// operations (100 per kind) the ratio is 0.300 and moves by ±0.005 with the
+// draw, so this one runs 2,000 (0.295 at 2,000, 3,000, 5,000 and 10,000).
 func TestGoal17KindsWarmStore(t *testing.T) {
-	sc := Scenarios(1000, 1)[3]
-	m, az := goalRun(t, "kinds-spread", 1000, LrokitPriors(LabelPriorsWarm, poller.Policy{}, func() *Priors { return WarmPriors(sc.Workload) }))
-	// The goal is ≤ 0.30×, not met yet (see bench/README.md): no worse than today.
-	assert.LessOrEqual(t, m.ReqMean/az.ReqMean, 0.37)
+	sc := Scenarios(2000, 1)[3]
+	m, az := goalRun(t, "kinds-spread", 2000, LrokitPriors(LabelPriorsWarm, WarmPolicy(), func() *Priors { return WarmPriors(sc.Workload) }))
+	assert.LessOrEqual(t, m.ReqMean/az.ReqMean, 0.30)
 }
 
 func TestGoal17RetryAfterZeroCostsNothingInTheFleet(t *testing.T) {
