@@ -55,6 +55,7 @@ func (a *app) fleetRunCmd() *cobra.Command {
 		hdr        headerFlags
 		sizing     fleetSizing
 		listen     string
+		signals    fleet.SignalOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "run --store DSN",
@@ -99,7 +100,7 @@ Each operation's end is printed on stdout as one JSON line.
 			var mu sync.Mutex
 			eng, err := fleet.New(st, a.resolver(&au), &fleet.Options{
 				Owner: owner, Workers: workers, ExitWhenDone: untilDone, SealKey: sealKey(), SealKeys: olderSealKeys(), Clock: a.clock,
-				Policy:   w.options(ctx).Policy,
+				Policy: w.options(ctx).Policy, Signals: signals,
 				LeaseTTL: sizing.leaseTTL, ClaimBatch: sizing.claimBatch, Capacity: sizing.capacity, Limits: limits,
 				Logger:         slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr})),
 				TracerProvider: withTelemetry(ctx, poller.Options{}).TracerProvider,
@@ -138,6 +139,8 @@ Each operation's end is printed on stdout as one JSON line.
 	f.DurationVar(&w.cap, "poll-cap", 0, "longest delay the schedule picks without a server hint (default 60s)")
 	f.StringVar(&w.retryBudget, "retry-budget", "unlimited", retryBudgetHelp)
 	f.StringVar(&listen, "listen", "", "receive push notifications on ADDR (host:port) as hints to poll sooner; secrets from $"+envPushToken+", $"+envPushHMACKey+" (docs/push.md)")
+	f.DurationVar(&signals.Grace, "push-grace", 0, "how late a notification may come after a poll found its operation finished: your source's p99 delivery delay (default 1m; docs/push.md)")
+	f.DurationVar(&signals.Settled, "push-settled", 0, "delay between polls without a notification once the source delivers reliably (default 15m; negative: never settle)")
 	au.register(f)
 	hdr.register(f)
 	return cmd
