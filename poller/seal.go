@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/lrokit/lrokit/internal/safetext"
 )
 
 // MinSealKeySize is the shortest seal key accepted, in bytes: a key is an
@@ -239,12 +241,12 @@ func openSealed(s string, keys [][]byte) (Token, error) {
 		return decodeJSON(raw, k, id)
 	}
 	if id != "" && !hasID(keys, id) {
-		return Token{}, keyErr("it is sealed with key %s, which is not among the keys given (rotated out, or another deployment's)", clipText(id))
+		return Token{}, keyErr("it is sealed with key %s, which is not among the keys given (rotated out, or another deployment's)", safetext.Clip(id))
 	}
 	if id == "" {
 		return Token{}, keyErr("its seal matches none of the keys given (sealed with another key, or tampered)")
 	}
-	return Token{}, tokenErr("its seal does not match key %s (tampered)", clipText(id))
+	return Token{}, tokenErr("its seal does not match key %s (tampered)", safetext.Clip(id))
 }
 
 func hasID(keys [][]byte, id string) bool {

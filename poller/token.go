@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/lrokit/lrokit/internal/safetext"
 )
 
 // TokenVersion is the token format version this package writes. It reads
@@ -242,7 +244,7 @@ func (t Token) marshalWith(secrets map[string]string, enc string) ([]byte, error
 // ErrInvalidToken.
 func (t Token) Check(provider string, kinds ...string) error {
 	if t.Provider != provider {
-		return tokenErr("it is for provider %q, not %q", clipText(t.Provider), provider)
+		return tokenErr("it is for provider %q, not %q", safetext.Clip(t.Provider), provider)
 	}
 	if len(kinds) == 0 {
 		return nil
@@ -252,18 +254,5 @@ func (t Token) Check(provider string, kinds ...string) error {
 			return nil
 		}
 	}
-	return tokenErr("its kind %q is not one %s knows (%s)", clipText(t.Kind), provider, strings.Join(kinds, ", "))
-}
-
-// clipText keeps untrusted token text short and free of control characters.
-func clipText(s string) string {
-	if len(s) > 40 {
-		s = s[:40] + "…"
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
+	return tokenErr("its kind %q is not one %s knows (%s)", safetext.Clip(t.Kind), provider, strings.Join(kinds, ", "))
 }

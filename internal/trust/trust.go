@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lrokit/lrokit/internal/safetext"
 )
 
 // ErrUntrusted is wrapped by every refusal of a URL: a host outside the
@@ -218,7 +220,7 @@ func canonical(u *url.URL) (scheme, host string, err error) {
 	}
 	scheme = strings.ToLower(u.Scheme)
 	if scheme != "https" && scheme != "http" {
-		return "", "", fmt.Errorf("%w: scheme %q is not http or https", ErrUntrusted, clip(scheme))
+		return "", "", fmt.Errorf("%w: scheme %q is not http or https", ErrUntrusted, safetext.Clip(scheme))
 	}
 	if u.User != nil {
 		return "", "", fmt.Errorf("%w: the URL carries user information", ErrUntrusted)
@@ -239,13 +241,13 @@ func canonical(u *url.URL) (scheme, host string, err error) {
 	} else {
 		name = strings.TrimSuffix(name, ".")
 		if !validName(name) {
-			return "", "", fmt.Errorf("%w: host %q is not an ASCII DNS name or IP address", ErrUntrusted, clip(u.Hostname()))
+			return "", "", fmt.Errorf("%w: host %q is not an ASCII DNS name or IP address", ErrUntrusted, safetext.Clip(u.Hostname()))
 		}
 	}
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
-			return "", "", fmt.Errorf("%w: port %q is not valid", ErrUntrusted, clip(port))
+			return "", "", fmt.Errorf("%w: port %q is not valid", ErrUntrusted, safetext.Clip(port))
 		}
 		port = strconv.Itoa(n)
 		if (scheme == "https" && n == 443) || (scheme == "http" && n == 80) {
@@ -289,16 +291,4 @@ func IsLoopback(u *url.URL) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		s = s[:40] + "…"
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
 }
