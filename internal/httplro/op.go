@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,8 +35,7 @@ type Op struct {
 	haveFinal  bool
 	lastDone   poller.Observation
 
-	wire       wire // send's reuse between requests
-	tokenCache tokenCache
+	wire wire // send's reuse between requests
 }
 
 // Name returns the method and the original URL without its query string.
@@ -106,44 +104,55 @@ func armResourceType(path string) string {
 // a credential (trust.IsCapability) is written redacted, its query moved to
 // the token's Secrets, which tokens never hold in clear.
 //
-// The encoded state is kept until the state changes: between the first
-// and the last poll of a status monitor it never does, and a token taken
-// after every poll (to be saved) costs one copy instead of parsing every
-// URL and encoding the state again (9 allocations).
+// A token is taken after every poll (to be saved), so the common case costs
+// one allocation, the state's encoding, without keeping the last one in
+// every waiting operation (issue 17): URLs that cannot carry a credential
+// (trust.MayBeCapability) are not parsed, and appendState writes the state
+// straight into the buffer returned.
 func (o *Op) Token() (poller.Token, error) {
-	if c := &o.tokenCache; !c.valid || c.st != o.st {
-		st := o.st
-		var secrets map[string]string
-		for _, f := range st.urlFields() {
-			if *f.ref == "" {
-				continue
-			}
-			u, err := url.Parse(*f.ref)
-			if err != nil || !trust.IsCapability(u) {
-				continue
-			}
-			if secrets == nil {
-				secrets = map[string]string{}
-			}
-			secrets[f.name] = u.RawQuery
-			*f.ref = trust.RedactURL(u)
+	tok := poller.Token{Provider: o.cfg.Provider, Kind: string(o.kind)}
+	st := &o.st
+	for _, s := range [...]string{st.URL, st.Poll, st.Location, st.ContentLocation, st.Result} {
+		if trust.MayBeCapability(s) {
+			return o.tokenWithSecrets(tok)
 		}
-		b, err := json.Marshal(st)
-		if err != nil {
-			return poller.Token{}, err
-		}
-		*c = tokenCache{valid: true, st: o.st, state: b, secrets: secrets}
 	}
-	c := &o.tokenCache
-	return poller.Token{Provider: o.cfg.Provider, Kind: string(o.kind), State: bytes.Clone(c.state), Secrets: maps.Clone(c.secrets)}, nil
+	if b, ok := appendState(make([]byte, 0, stateSize(st)), st); ok {
+		tok.State = b
+		return tok, nil
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return poller.Token{}, err
+	}
+	tok.State = b
+	return tok, nil
 }
 
-// tokenCache is the last state Token encoded.
-type tokenCache struct {
-	valid   bool
-	st      State
-	state   []byte
-	secrets map[string]string
+// tokenWithSecrets is Token for a state with a URL that may carry a
+// credential.
+func (o *Op) tokenWithSecrets(tok poller.Token) (poller.Token, error) {
+	st := o.st
+	for _, f := range st.urlFields() {
+		if *f.ref == "" {
+			continue
+		}
+		u, err := url.Parse(*f.ref)
+		if err != nil || !trust.IsCapability(u) {
+			continue
+		}
+		if tok.Secrets == nil {
+			tok.Secrets = map[string]string{}
+		}
+		tok.Secrets[f.name] = u.RawQuery
+		*f.ref = trust.RedactURL(u)
+	}
+	b, err := json.Marshal(&st)
+	if err != nil {
+		return poller.Token{}, err
+	}
+	tok.State = b
+	return tok, nil
 }
 
 // observe makes an observation; rule says what in the answer decided st.

@@ -132,6 +132,8 @@ func TestCapabilityAndRedaction(t *testing.T) {
 		{"https://b.s3.amazonaws.com/k?X-Amz-Signature=1&X-Amz-Credential=2", true, "https://b.s3.amazonaws.com/k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED"},
 		{"https://h.example/x?%73ig=1", true, "https://h.example/x?sig=REDACTED"},
 		{"https://u:p@h.example/x#frag", false, "https://h.example/x"},
+		{"https://h.example/x?api-version=1&SIG=2", true, "https://h.example/x?SIG=REDACTED&api-version=1"},
+		{"https://h.example/x?a=1;Code=2#f?sig=1", true, "https://h.example/x?REDACTED"},
 	}
 	for _, c := range cases {
 		u, err := url.Parse(c.url)
@@ -140,6 +142,9 @@ func TestCapabilityAndRedaction(t *testing.T) {
 		}
 		if got := IsCapability(u); got != c.capability {
 			t.Errorf("IsCapability(%s) = %v", c.url, got)
+		}
+		if got := MayBeCapability(c.url); got != c.capability {
+			t.Errorf("MayBeCapability(%s) = %v", c.url, got)
 		}
 		if got := RedactURL(u); got != c.shown {
 			t.Errorf("RedactURL(%s) = %s, want %s", c.url, got, c.shown)
