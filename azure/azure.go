@@ -95,7 +95,9 @@ func (o *Options) config(pl runtime.Pipeline) (httplro.Config, poller.Options, e
 	}
 	po := opts.Options
 	po.Policy = po.Policy.Merge(DefaultPolicy)
-	trusted, err := trust.New(allowedHostsOption, false, append(armEndpoints(opts.Cloud), opts.AllowedHosts...)...)
+	// Shared: one set for every Resume with the same cloud and hosts, not a
+	// map per waiting operation (issue 17); identical patterns only.
+	trusted, err := trust.Shared(allowedHostsOption, false, append(armEndpoints(opts.Cloud), opts.AllowedHosts...)...)
 	if err != nil {
 		return httplro.Config{}, po, err
 	}

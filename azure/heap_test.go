@@ -207,3 +207,22 @@ func writeHeapProfile(t testing.TB, name string) {
 	require.NoError(t, pprof.WriteHeapProfile(w))
 	require.NoError(t, w.Close())
 }
+
+// Pollers resumed with the same options share their trusted hosts; a
+// caller that names other hosts gets its own: a token trusted through one
+// caller's AllowedHosts is still refused for another (issue 17).
+func TestResumeSharedTrustDoesNotLeak(t *testing.T) {
+	pl := heapPipeline()
+	tok := heapTokens(t, pl, 1)[0]
+	for range 2 {
+		_, err := azure.Resume[json.RawMessage](tok, pl, &azure.Options{AllowedHosts: []string{heapOrigin}})
+		require.NoError(t, err)
+	}
+	for _, hosts := range [][]string{nil, {"http://127.0.0.1:38124"}, {"127.0.0.1:38123"}, {"http://127.0.0.1:3812"}, {"https://127.0.0.1:38123"}} {
+		_, err := azure.Resume[json.RawMessage](tok, pl, &azure.Options{AllowedHosts: hosts})
+		require.ErrorIs(t, err, azure.ErrHostNotAllowed, "AllowedHosts %q", hosts)
+		require.ErrorIs(t, err, poller.ErrInvalidToken)
+	}
+	_, err := azure.Resume[json.RawMessage](tok, pl, &azure.Options{AllowedHosts: []string{heapOrigin}})
+	require.NoError(t, err)
+}
