@@ -23,8 +23,12 @@ type Op struct {
 	kind  Kind
 	proto *protocol // nil for KindDone
 	st    State
-	orig  *url.URL // nil for imported azcore Location tokens
-	poll  *url.URL
+	// orig is the original request's URL, parsed: nil for imported azcore
+	// Location tokens, and nil for a resumed operation that does not poll
+	// it (origURL parses st.URL, checked when resumed, when it is needed),
+	// so that a waiting operation does not keep a second parsed URL.
+	orig *url.URL
+	poll *url.URL
 	// trusted are the hosts this operation may request: the caller's
 	// anchors, plus the origin of the request the caller sent (NewPoller).
 	trusted trust.Anchors
@@ -33,14 +37,14 @@ type Op struct {
 	statusBody []byte
 	final      []byte
 	haveFinal  bool
-	lastDone   poller.Observation
+	lastDone   *poller.Observation // KindDone only
 
 	wire wire // send's reuse between requests
 }
 
 // Name returns the method and the original URL without its query string.
 func (o *Op) Name() string {
-	u := o.orig
+	u := o.origURL()
 	if u == nil {
 		u = o.poll
 	}
@@ -55,8 +59,8 @@ func (o *Op) Host() string {
 	if o.poll != nil {
 		return o.poll.Host
 	}
-	if o.orig != nil {
-		return o.orig.Host
+	if u := o.origURL(); u != nil {
+		return u.Host
 	}
 	return ""
 }
@@ -65,7 +69,7 @@ func (o *Op) Host() string {
 // the resource type ("PUT Microsoft.ContainerService/managedClusters"), or
 // else the host (poller.Locator).
 func (o *Op) OperationType() string {
-	u := o.orig
+	u := o.origURL()
 	if u == nil {
 		u = o.poll
 	}
@@ -77,6 +81,21 @@ func (o *Op) OperationType() string {
 		what = u.Host
 	}
 	return strings.TrimSpace(o.st.Method + " " + what)
+}
+
+// origURL returns the original request's URL, or nil when the operation
+// has none. A resumed operation that does not poll it parses it anew each
+// time (its final GET, Name): st.URL was checked when it was resumed and
+// is never changed.
+func (o *Op) origURL() *url.URL {
+	if o.orig != nil || o.st.URL == "" {
+		return o.orig
+	}
+	u, err := trust.ParseAbsolute(o.st.URL)
+	if err != nil {
+		return nil
+	}
+	return u
 }
 
 // armResourceType reads an ARM resource path's type:
@@ -210,7 +229,7 @@ func hasPollingHeader(h http.Header) bool {
 func (o *Op) Poll(ctx context.Context) (poller.Observation, error) {
 	switch {
 	case o.kind == KindDone:
-		return o.lastDone, nil
+		return *o.lastDone, nil
 	case o.st.Fallback:
 		return pollResource(ctx, o)
 	}
@@ -244,8 +263,9 @@ func (o *Op) gone(resp *http.Response, body []byte) (poller.Observation, error) 
 	}
 	switch o.st.Method {
 	case http.MethodPut, http.MethodPatch, http.MethodDelete:
-		if o.orig != nil && o.st.Seen {
-			o.st.Fallback = true
+		if u := o.origURL(); u != nil && o.st.Seen {
+			// Polled from now on: parsed once.
+			o.orig, o.st.Fallback = u, true
 			return o.observe(fmt.Sprintf("status URL %d; the resource stands in", resp.StatusCode), poller.StatusRunning, fmt.Sprintf("status URL gone (%d); following the resource", resp.StatusCode), poller.ProgressUnknown, resp), nil
 		}
 	}
