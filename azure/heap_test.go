@@ -226,3 +226,22 @@ func TestResumeSharedTrustDoesNotLeak(t *testing.T) {
 	_, err := azure.Resume[json.RawMessage](tok, pl, &azure.Options{AllowedHosts: []string{heapOrigin}})
 	require.NoError(t, err)
 }
+
+// maxResumedHeap bounds the live heap of a resumed and polled Azure poller,
+// its token aside: 1944 B when set (issue 17; 3472 B before), with a margin
+// for the Go runtime's size classes.
+const maxResumedHeap = 2304
+
+// TestResumedHeap fails if the heap a waiting Azure operation keeps grows
+// back (issue 17): the pollers are kept alive and measured after two
+// collections, which is deterministic to within a few bytes per poller.
+func TestResumedHeap(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes what is allocated")
+	}
+	pl := heapPipeline()
+	toks := heapTokens(t, pl, 1000)
+	per := resumedHeapPerOp(t, pl, toks)
+	t.Logf("live heap per resumed and polled poller: %.0f B", per)
+	require.LessOrEqual(t, per, float64(maxResumedHeap), "bytes kept per waiting Azure operation beyond its token (BenchmarkResumedHeap; bench/README.md, issue 17)")
+}
