@@ -127,7 +127,7 @@ type Poller[T any] struct {
 	last     Observation
 
 	sched  backoff.BackOff
-	retry  *retryBackOff
+	retry  *retryBackOff // made at the first failure: see retrier
 	gaveUp *PollError
 
 	result T
@@ -241,7 +241,6 @@ func newPoller[T any](op Operation, opts *Options) (*Poller[T], error) {
 	}
 	p.provider, p.kind = tok.Provider, tok.Kind
 	p.last = Observation{Progress: ProgressUnknown}
-	p.retry = newRetryBackOff(p.policy, p.clock)
 	p.watch = watchOptions{StallAfter: o.StallAfter, StallFactor: o.StallFactor, Learned: o.Learned, GiveUpWhenStalled: o.GiveUpWhenStalled, TraceOrigin: o.TraceOrigin}
 	var traced string
 	if o.TracerProvider != nil {
@@ -427,8 +426,8 @@ func (p *Poller[T]) failed(ctx context.Context, span trace.Span, err error, now 
 	}
 	pe.Transient = IsTransient(err)
 	if pe.Transient {
-		d, ok := p.retry.next(RetryAfterOf(err))
-		pe.Attempts = p.retry.attempts
+		d, ok := p.retrier().next(RetryAfterOf(err))
+		pe.Attempts = p.retry.tries()
 		if ok {
 			p.next = now.Add(d)
 			p.log.LogAttrs(ctx, slog.LevelWarn, "lro poll failed, will retry", p.attrs(
@@ -439,7 +438,7 @@ func (p *Poller[T]) failed(ctx context.Context, span trace.Span, err error, now 
 			return pe
 		}
 	} else {
-		pe.Attempts = p.retry.attempts + 1
+		pe.Attempts = p.retry.tries() + 1
 	}
 	pe.Final = true
 	o := p.outcome(ReasonPollError, now)
@@ -556,6 +555,15 @@ func (p *Poller[T]) AppendToken(dst []byte, t Token) ([]byte, error) {
 		return dst, err
 	}
 	return append(dst, s...), nil
+}
+
+// retrier returns the schedule of consecutive transient errors, made at the
+// first one: most waiting operations never fail a poll (issue 17).
+func (p *Poller[T]) retrier() *retryBackOff {
+	if p.retry == nil {
+		p.retry = newRetryBackOff(p.policy, p.clock)
+	}
+	return p.retry
 }
 
 func (p *Poller[T]) label() string { return operationLabel(p.provider, p.opName()) }
