@@ -159,7 +159,6 @@ func New[T any](op Operation, opts *Options) (*Poller[T], error) {
 	}
 	p.next = now
 	p.ins.start(now)
-	p.ins.origin = p.watch.TraceOrigin
 	if init := o.Initial; init != nil {
 		if err := p.observe(*init, now); err != nil {
 			return nil, err
@@ -191,7 +190,6 @@ func Resume[T any](op Operation, tok Token, opts *Options) (*Poller[T], error) {
 	}
 	p.last = tok.Last.Observation()
 	p.ins.start(now)
-	p.ins.origin = p.watch.TraceOrigin
 	if sc, ok := ParseTraceparent(tok.Trace); ok {
 		p.ins.origin = sc
 	}
@@ -241,12 +239,13 @@ func newPoller[T any](op Operation, opts *Options) (*Poller[T], error) {
 	}
 	p.provider, p.kind = tok.Provider, tok.Kind
 	p.last = Observation{Progress: ProgressUnknown}
-	p.watch = watchOptions{StallAfter: o.StallAfter, StallFactor: o.StallFactor, Learned: o.Learned, GiveUpWhenStalled: o.GiveUpWhenStalled, TraceOrigin: o.TraceOrigin}
+	p.watch = watchOptions{StallAfter: o.StallAfter, StallFactor: o.StallFactor, Learned: o.Learned, GiveUpWhenStalled: o.GiveUpWhenStalled}
 	var traced string
 	if o.TracerProvider != nil {
 		traced = p.opName()
 	}
 	p.ins.init(&o, op, p.provider, traced, tok.Kind)
+	p.ins.origin = o.TraceOrigin
 	return p, nil
 }
 
