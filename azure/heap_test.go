@@ -228,7 +228,7 @@ func TestResumeSharedTrustDoesNotLeak(t *testing.T) {
 }
 
 // maxResumedHeap bounds the live heap of a resumed and polled Azure poller,
-// its token aside: 1,848 B when set (issue 17; 3,472 B before), with a margin
+// its token aside: 1,784 B when set (issue 17; 3,472 B before), with a margin
 // for the Go runtime's size classes.
 const maxResumedHeap = 2304
 
