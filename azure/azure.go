@@ -95,7 +95,9 @@ func (o *Options) config(pl runtime.Pipeline) (httplro.Config, poller.Options, e
 	}
 	po := opts.Options
 	po.Policy = po.Policy.Merge(DefaultPolicy)
-	trusted, err := trust.New(allowedHostsOption, false, append(armEndpoints(opts.Cloud), opts.AllowedHosts...)...)
+	// Shared: one set for every Resume with the same cloud and hosts, not a
+	// map per waiting operation (issue 17); identical patterns only.
+	trusted, err := trust.Shared(allowedHostsOption, false, append(armEndpoints(opts.Cloud), opts.AllowedHosts...)...)
 	if err != nil {
 		return httplro.Config{}, po, err
 	}
@@ -161,6 +163,10 @@ func NewPoller[T any](resp *http.Response, pl runtime.Pipeline, opts *Options) (
 // Trust comes from opts alone: every URL in the token must be inside the
 // cloud's Resource Manager endpoint or AllowedHosts, or the token is
 // refused before any request (poller.ErrInvalidToken, ErrHostNotAllowed).
+//
+// Pollers resumed with the same Cloud and AllowedHosts share one immutable
+// set of trusted hosts, however many Options values carry them (a fleet's
+// Resolver makes one per operation); different hosts never share one.
 func Resume[T any](token string, pl runtime.Pipeline, opts *Options) (*poller.Poller[T], error) {
 	cfg, po, err := opts.config(pl)
 	if err != nil {

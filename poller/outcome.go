@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
 )
 
 // ErrStalled is the cause of a *WaitError when the operation showed no
@@ -251,12 +249,11 @@ func (p *Poller[T]) progressOf(obs Observation, now time.Time) Progress {
 		Polls: p.polls, Elapsed: nonNeg(now.Sub(p.created))}
 }
 
-// watchOptions are the Options that stall detection, estimates and tracing
+// watchOptions are the Options that stall detection and estimates
 // read after New; a Poller keeps these, not the whole Options.
 type watchOptions struct {
 	StallAfter        time.Duration
 	StallFactor       float64
 	Learned           Learned
 	GiveUpWhenStalled bool
-	TraceOrigin       trace.SpanContext
 }

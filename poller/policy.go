@@ -263,10 +263,21 @@ func (r *retryBackOff) next(hint time.Duration) (time.Duration, bool) {
 }
 
 func (r *retryBackOff) reset() {
+	if r == nil {
+		return
+	}
 	r.attempts = 0
 	if r.b != nil {
 		r.b.Reset()
 	}
+}
+
+// tries returns the consecutive failures counted (0 when none was).
+func (r *retryBackOff) tries() int {
+	if r == nil {
+		return 0
+	}
+	return r.attempts
 }
 
 func clamp(d, lo, hi time.Duration) time.Duration {

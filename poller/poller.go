@@ -104,16 +104,19 @@ func (o *Options) DecodeToken(token string) (Token, error) {
 type Poller[T any] struct {
 	op       Operation
 	provider string
-	name     string
-	policy   Policy
-	clock    Clock
-	log      *slog.Logger
+	kind     string // the token's kind, the name of an operation without one
+	// name is the operation's name (Namer), made when first needed (errors,
+	// logs, traces): not kept by every waiting operation of a fleet that
+	// never logs it (issue 17). See opName.
+	name   string
+	policy Policy
+	clock  Clock
+	log    *slog.Logger
 	// From Options, what is used after New: not the whole copy (~260
 	// bytes of every waiting operation in a fleet).
-	pollTimeout      time.Duration
-	sealKey          []byte
-	plaintextSecrets bool
-	watch            watchOptions
+	pollTimeout time.Duration
+	sealKey     []byte
+	watch       watchOptions
 
 	created  time.Time
 	next     time.Time
@@ -124,12 +127,16 @@ type Poller[T any] struct {
 	last     Observation
 
 	sched  backoff.BackOff
-	retry  *retryBackOff
-	done   bool
+	retry  *retryBackOff // made at the first failure: see retrier
 	gaveUp *PollError
 
-	result    T
-	resultSet bool
+	result T
+
+	// Together, in one word (issue 17: the struct is in every waiting
+	// operation).
+	plaintextSecrets bool
+	done             bool
+	resultSet        bool
 
 	ins insight // outcome.go, trace.go
 }
@@ -152,7 +159,6 @@ func New[T any](op Operation, opts *Options) (*Poller[T], error) {
 	}
 	p.next = now
 	p.ins.start(now)
-	p.ins.origin = p.watch.TraceOrigin
 	if init := o.Initial; init != nil {
 		if err := p.observe(*init, now); err != nil {
 			return nil, err
@@ -184,7 +190,6 @@ func Resume[T any](op Operation, tok Token, opts *Options) (*Poller[T], error) {
 	}
 	p.last = tok.Last.Observation()
 	p.ins.start(now)
-	p.ins.origin = p.watch.TraceOrigin
 	if sc, ok := ParseTraceparent(tok.Trace); ok {
 		p.ins.origin = sc
 	}
@@ -232,15 +237,15 @@ func newPoller[T any](op Operation, opts *Options) (*Poller[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("poller: operation has no token: %w", err)
 	}
-	p.provider = tok.Provider
-	p.name = tok.Kind
-	if n, ok := op.(Namer); ok && n.Name() != "" {
-		p.name = n.Name()
-	}
+	p.provider, p.kind = tok.Provider, tok.Kind
 	p.last = Observation{Progress: ProgressUnknown}
-	p.retry = newRetryBackOff(p.policy, p.clock)
-	p.watch = watchOptions{StallAfter: o.StallAfter, StallFactor: o.StallFactor, Learned: o.Learned, GiveUpWhenStalled: o.GiveUpWhenStalled, TraceOrigin: o.TraceOrigin}
-	p.ins.init(&o, op, p.provider, p.name, tok.Kind)
+	p.watch = watchOptions{StallAfter: o.StallAfter, StallFactor: o.StallFactor, Learned: o.Learned, GiveUpWhenStalled: o.GiveUpWhenStalled}
+	var traced string
+	if o.TracerProvider != nil {
+		traced = p.opName()
+	}
+	p.ins.init(&o, op, p.provider, traced, tok.Kind)
+	p.ins.origin = o.TraceOrigin
 	return p, nil
 }
 
@@ -345,7 +350,7 @@ func (p *Poller[T]) operationError(obs Observation) error {
 		oe.Provider = p.provider
 	}
 	if oe.Operation == "" {
-		oe.Operation = p.name
+		oe.Operation = p.opName()
 	}
 	if oe.Status == "" {
 		oe.Status = obs.Status
@@ -420,8 +425,8 @@ func (p *Poller[T]) failed(ctx context.Context, span trace.Span, err error, now 
 	}
 	pe.Transient = IsTransient(err)
 	if pe.Transient {
-		d, ok := p.retry.next(RetryAfterOf(err))
-		pe.Attempts = p.retry.attempts
+		d, ok := p.retrier().next(RetryAfterOf(err))
+		pe.Attempts = p.retry.tries()
 		if ok {
 			p.next = now.Add(d)
 			p.log.LogAttrs(ctx, slog.LevelWarn, "lro poll failed, will retry", p.attrs(
@@ -432,7 +437,7 @@ func (p *Poller[T]) failed(ctx context.Context, span trace.Span, err error, now 
 			return pe
 		}
 	} else {
-		pe.Attempts = p.retry.attempts + 1
+		pe.Attempts = p.retry.tries() + 1
 	}
 	pe.Final = true
 	o := p.outcome(ReasonPollError, now)
@@ -551,8 +556,31 @@ func (p *Poller[T]) AppendToken(dst []byte, t Token) ([]byte, error) {
 	return append(dst, s...), nil
 }
 
-func (p *Poller[T]) label() string { return operationLabel(p.provider, p.name) }
+// retrier returns the schedule of consecutive transient errors, made at the
+// first one: most waiting operations never fail a poll (issue 17).
+func (p *Poller[T]) retrier() *retryBackOff {
+	if p.retry == nil {
+		p.retry = newRetryBackOff(p.policy, p.clock)
+	}
+	return p.retry
+}
+
+func (p *Poller[T]) label() string { return operationLabel(p.provider, p.opName()) }
+
+// opName returns the operation's name: its Namer's, else the token's kind.
+// It is made at the first error, log record or trace, then kept.
+func (p *Poller[T]) opName() string {
+	if p.name == "" {
+		p.name = p.kind
+		if n, ok := p.op.(Namer); ok {
+			if s := n.Name(); s != "" {
+				p.name = s
+			}
+		}
+	}
+	return p.name
+}
 
 func (p *Poller[T]) attrs(extra ...slog.Attr) []slog.Attr {
-	return append([]slog.Attr{slog.String("provider", p.provider), slog.String("operation", p.name)}, extra...)
+	return append([]slog.Attr{slog.String("provider", p.provider), slog.String("operation", p.opName())}, extra...)
 }

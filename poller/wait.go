@@ -126,9 +126,9 @@ func (p *Poller[T]) resultWithRetry(ctx context.Context, onRetry func(*PollError
 			p.retry.reset()
 			return out, err
 		}
-		d, ok := p.retry.next(RetryAfterOf(err))
+		d, ok := p.retrier().next(RetryAfterOf(err))
 		if !ok {
-			pe := &PollError{Operation: p.label(), Err: err, Transient: true, Attempts: p.retry.attempts, Final: true, Last: p.last}
+			pe := &PollError{Operation: p.label(), Err: err, Transient: true, Attempts: p.retry.tries(), Final: true, Last: p.last}
 			o := p.outcome(ReasonPollError, p.clock.Now())
 			pe.Outcome = &o
 			p.retry.reset()
@@ -137,7 +137,7 @@ func (p *Poller[T]) resultWithRetry(ctx context.Context, onRetry func(*PollError
 		p.log.LogAttrs(ctx, slog.LevelWarn, "lro result failed, will retry", p.attrs(
 			slog.Duration("retry_in", d), slog.String("error", stripQuery(err.Error())))...)
 		if onRetry != nil {
-			onRetry(&PollError{Operation: p.label(), Err: err, Transient: true, Attempts: p.retry.attempts, Last: p.last}, p.clock.Now().Add(d))
+			onRetry(&PollError{Operation: p.label(), Err: err, Transient: true, Attempts: p.retry.tries(), Last: p.last}, p.clock.Now().Add(d))
 		}
 		if err := p.sleepUntil(ctx, p.clock.Now().Add(d)); err != nil {
 			return out, p.waitError(err)

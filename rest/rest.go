@@ -93,7 +93,7 @@ func (o *Options) config(client *http.Client) (httplro.Config, poller.Options, e
 	// must not follow them by itself.
 	c := *client
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	trusted, err := trust.New("rest.Options.AllowedHosts (CLI: --allow-host)", opts.AllowHTTP, opts.AllowedHosts...)
+	trusted, err := trust.Shared("rest.Options.AllowedHosts (CLI: --allow-host)", opts.AllowHTTP, opts.AllowedHosts...)
 	if err != nil {
 		return httplro.Config{}, opts.Options, err
 	}

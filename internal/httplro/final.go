@@ -110,7 +110,7 @@ func (o *Op) finalSource() (*url.URL, []byte, error) {
 	get := func(ref, what string) (*url.URL, []byte, error) {
 		base := o.poll
 		if base == nil {
-			base = o.orig
+			base = o.origURL()
 		}
 		u, err := o.resolve(base, ref, what)
 		if err != nil {
@@ -121,8 +121,8 @@ func (o *Op) finalSource() (*url.URL, []byte, error) {
 	for _, src := range rule.Sources {
 		switch src {
 		case srcOriginal:
-			if o.orig != nil {
-				return o.orig, nil, nil
+			if u := o.origURL(); u != nil {
+				return u, nil, nil
 			}
 		case srcLocation:
 			if o.st.Location != "" {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,8 +23,12 @@ type Op struct {
 	kind  Kind
 	proto *protocol // nil for KindDone
 	st    State
-	orig  *url.URL // nil for imported azcore Location tokens
-	poll  *url.URL
+	// orig is the original request's URL, parsed: nil for imported azcore
+	// Location tokens, and nil for a resumed operation that does not poll
+	// it (origURL parses st.URL, checked when resumed, when it is needed),
+	// so that a waiting operation does not keep a second parsed URL.
+	orig *url.URL
+	poll *url.URL
 	// trusted are the hosts this operation may request: the caller's
 	// anchors, plus the origin of the request the caller sent (NewPoller).
 	trusted trust.Anchors
@@ -34,15 +37,14 @@ type Op struct {
 	statusBody []byte
 	final      []byte
 	haveFinal  bool
-	lastDone   poller.Observation
+	lastDone   *poller.Observation // KindDone only
 
-	wire       wire // send's reuse between requests
-	tokenCache tokenCache
+	wire wire // send's reuse between requests
 }
 
 // Name returns the method and the original URL without its query string.
 func (o *Op) Name() string {
-	u := o.orig
+	u := o.origURL()
 	if u == nil {
 		u = o.poll
 	}
@@ -57,8 +59,8 @@ func (o *Op) Host() string {
 	if o.poll != nil {
 		return o.poll.Host
 	}
-	if o.orig != nil {
-		return o.orig.Host
+	if u := o.origURL(); u != nil {
+		return u.Host
 	}
 	return ""
 }
@@ -67,7 +69,7 @@ func (o *Op) Host() string {
 // the resource type ("PUT Microsoft.ContainerService/managedClusters"), or
 // else the host (poller.Locator).
 func (o *Op) OperationType() string {
-	u := o.orig
+	u := o.origURL()
 	if u == nil {
 		u = o.poll
 	}
@@ -79,6 +81,21 @@ func (o *Op) OperationType() string {
 		what = u.Host
 	}
 	return strings.TrimSpace(o.st.Method + " " + what)
+}
+
+// origURL returns the original request's URL, or nil when the operation
+// has none. A resumed operation that does not poll it parses it anew each
+// time (its final GET, Name): st.URL was checked when it was resumed and
+// is never changed.
+func (o *Op) origURL() *url.URL {
+	if o.orig != nil || o.st.URL == "" {
+		return o.orig
+	}
+	u, err := trust.ParseAbsolute(o.st.URL)
+	if err != nil {
+		return nil
+	}
+	return u
 }
 
 // armResourceType reads an ARM resource path's type:
@@ -106,44 +123,55 @@ func armResourceType(path string) string {
 // a credential (trust.IsCapability) is written redacted, its query moved to
 // the token's Secrets, which tokens never hold in clear.
 //
-// The encoded state is kept until the state changes: between the first
-// and the last poll of a status monitor it never does, and a token taken
-// after every poll (to be saved) costs one copy instead of parsing every
-// URL and encoding the state again (9 allocations).
+// A token is taken after every poll (to be saved), so the common case costs
+// one allocation, the state's encoding, without keeping the last one in
+// every waiting operation (issue 17): URLs that cannot carry a credential
+// (trust.MayBeCapability) are not parsed, and appendState writes the state
+// straight into the buffer returned.
 func (o *Op) Token() (poller.Token, error) {
-	if c := &o.tokenCache; !c.valid || c.st != o.st {
-		st := o.st
-		var secrets map[string]string
-		for _, f := range st.urlFields() {
-			if *f.ref == "" {
-				continue
-			}
-			u, err := url.Parse(*f.ref)
-			if err != nil || !trust.IsCapability(u) {
-				continue
-			}
-			if secrets == nil {
-				secrets = map[string]string{}
-			}
-			secrets[f.name] = u.RawQuery
-			*f.ref = trust.RedactURL(u)
+	tok := poller.Token{Provider: o.cfg.Provider, Kind: string(o.kind)}
+	st := &o.st
+	for _, s := range [...]string{st.URL, st.Poll, st.Location, st.ContentLocation, st.Result} {
+		if trust.MayBeCapability(s) {
+			return o.tokenWithSecrets(tok)
 		}
-		b, err := json.Marshal(st)
-		if err != nil {
-			return poller.Token{}, err
-		}
-		*c = tokenCache{valid: true, st: o.st, state: b, secrets: secrets}
 	}
-	c := &o.tokenCache
-	return poller.Token{Provider: o.cfg.Provider, Kind: string(o.kind), State: bytes.Clone(c.state), Secrets: maps.Clone(c.secrets)}, nil
+	if b, ok := appendState(make([]byte, 0, stateSize(st)), st); ok {
+		tok.State = b
+		return tok, nil
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return poller.Token{}, err
+	}
+	tok.State = b
+	return tok, nil
 }
 
-// tokenCache is the last state Token encoded.
-type tokenCache struct {
-	valid   bool
-	st      State
-	state   []byte
-	secrets map[string]string
+// tokenWithSecrets is Token for a state with a URL that may carry a
+// credential.
+func (o *Op) tokenWithSecrets(tok poller.Token) (poller.Token, error) {
+	st := o.st
+	for _, f := range st.urlFields() {
+		if *f.ref == "" {
+			continue
+		}
+		u, err := url.Parse(*f.ref)
+		if err != nil || !trust.IsCapability(u) {
+			continue
+		}
+		if tok.Secrets == nil {
+			tok.Secrets = map[string]string{}
+		}
+		tok.Secrets[f.name] = u.RawQuery
+		*f.ref = trust.RedactURL(u)
+	}
+	b, err := json.Marshal(&st)
+	if err != nil {
+		return poller.Token{}, err
+	}
+	tok.State = b
+	return tok, nil
 }
 
 // observe makes an observation; rule says what in the answer decided st.
@@ -201,7 +229,7 @@ func hasPollingHeader(h http.Header) bool {
 func (o *Op) Poll(ctx context.Context) (poller.Observation, error) {
 	switch {
 	case o.kind == KindDone:
-		return o.lastDone, nil
+		return *o.lastDone, nil
 	case o.st.Fallback:
 		return pollResource(ctx, o)
 	}
@@ -235,8 +263,9 @@ func (o *Op) gone(resp *http.Response, body []byte) (poller.Observation, error) 
 	}
 	switch o.st.Method {
 	case http.MethodPut, http.MethodPatch, http.MethodDelete:
-		if o.orig != nil && o.st.Seen {
-			o.st.Fallback = true
+		if u := o.origURL(); u != nil && o.st.Seen {
+			// Polled from now on: parsed once.
+			o.orig, o.st.Fallback = u, true
 			return o.observe(fmt.Sprintf("status URL %d; the resource stands in", resp.StatusCode), poller.StatusRunning, fmt.Sprintf("status URL gone (%d); following the resource", resp.StatusCode), poller.ProgressUnknown, resp), nil
 		}
 	}

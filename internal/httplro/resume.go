@@ -91,6 +91,7 @@ func rebuild(kind Kind, st State, secrets map[string]string, cfg Config) (*Op, e
 	o := &Op{cfg: cfg, kind: kind, proto: protocolOf(kind), st: st, trusted: cfg.Trusted}
 	// Every URL the token names must be inside the caller's anchors, not
 	// merely agree with the token's other URLs: an attacker edits them all.
+	var orig *url.URL
 	for _, f := range o.st.urlFields() {
 		if *f.ref == "" {
 			continue
@@ -112,7 +113,7 @@ func rebuild(kind Kind, st State, secrets map[string]string, cfg Config) (*Op, e
 		}
 		switch f.name {
 		case "url":
-			o.orig = u
+			orig = u
 		case "poll":
 			o.poll = u
 		}
@@ -123,17 +124,17 @@ func rebuild(kind Kind, st State, secrets map[string]string, cfg Config) (*Op, e
 			return nil, bad("it names no polling URL")
 		}
 	case KindBody:
-		if o.orig == nil {
+		if orig == nil {
 			return nil, bad("it names no resource URL")
 		}
-		o.poll = o.orig
+		o.poll = orig
 	case KindDone:
 		switch st.Outcome {
 		case poller.StatusSucceeded, poller.StatusFailed, poller.StatusCanceled:
 		default:
 			return nil, bad("its outcome is not Succeeded, Failed or Canceled")
 		}
-		o.lastDone = poller.Observation{Status: st.Outcome, Detail: st.Detail, Progress: poller.ProgressUnknown}
+		o.lastDone = &poller.Observation{Status: st.Outcome, Detail: st.Detail, Progress: poller.ProgressUnknown}
 		if st.Outcome != poller.StatusSucceeded {
 			msg := st.Message
 			if st.Code == "" && msg == "" {
@@ -142,11 +143,16 @@ func rebuild(kind Kind, st State, secrets map[string]string, cfg Config) (*Op, e
 			o.lastDone.Err = &poller.OperationError{Provider: cfg.Provider, Operation: o.Name(), Status: st.Outcome, Code: st.Code, Message: msg}
 		}
 	}
-	if o.st.Fallback && o.orig == nil {
+	if o.st.Fallback && orig == nil {
 		return nil, bad("it follows the resource but names none")
 	}
-	if o.orig == nil && o.poll == nil {
+	if orig == nil && o.poll == nil {
 		return nil, bad("it names no URL")
+	}
+	// The parsed original URL is kept only where it is polled: the body
+	// protocol (o.poll is it) and the fallback to the resource.
+	if kind == KindBody || o.st.Fallback {
+		o.orig = orig
 	}
 	return o, nil
 }

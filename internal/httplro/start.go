@@ -175,7 +175,7 @@ func (o *Op) startDone(resp *http.Response, body []byte, b Body, word string) (*
 		obs.Err = oe
 		o.st.Code, o.st.Message = oe.Code, oe.Message
 	}
-	o.lastDone = obs
+	o.lastDone = &obs
 	return o, obs, nil
 }
 

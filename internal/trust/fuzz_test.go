@@ -30,7 +30,9 @@ func FuzzCheck(f *testing.F) {
 				t.Fatalf("user info shown: %q", shown)
 			}
 		}
-		_ = IsCapability(u)
+		if IsCapability(u) && !MayBeCapability(raw) {
+			t.Fatalf("MayBeCapability(%q) = false, IsCapability true", raw)
+		}
 		if a.Check(u) != nil {
 			return
 		}

@@ -90,3 +90,36 @@ func RedactString(raw string) string {
 	}
 	return RedactURL(u)
 }
+
+// MayBeCapability reports whether the URL raw may carry a credential in its
+// query: false only when IsCapability of raw, parsed, is surely false. It
+// reads raw without parsing it and never allocates, so a caller checks
+// every URL it writes and parses only those it must (a key escaped with
+// '%' or '+', or not ASCII, counts as a possible credential).
+func MayBeCapability(raw string) bool {
+	raw, _, _ = strings.Cut(raw, "#")
+	_, q, ok := strings.Cut(raw, "?")
+	if !ok {
+		return false
+	}
+	for q != "" {
+		var kv string
+		if i := strings.IndexAny(q, "&;"); i >= 0 {
+			kv, q = q[:i], q[i+1:]
+		} else {
+			kv, q = q, ""
+		}
+		k, _, _ := strings.Cut(kv, "=")
+		for i := 0; i < len(k); i++ {
+			if c := k[i]; c == '%' || c == '+' || c <= ' ' || c >= 0x7f {
+				return true
+			}
+		}
+		for p := range credentialParams {
+			if strings.EqualFold(k, p) {
+				return true
+			}
+		}
+	}
+	return false
+}

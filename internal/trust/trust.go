@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/lrokit/lrokit/internal/safetext"
 )
@@ -27,8 +28,11 @@ var ErrUntrusted = errors.New("URL not trusted")
 
 // Anchors is a caller-configured set of origins that may receive the
 // caller's credentials. The zero value trusts nothing. Anchors are values:
-// With returns a copy.
-type Anchors struct {
+// With returns a copy. A set is never changed once built, so copies share
+// it: a waiting operation holds one pointer (issue 17).
+type Anchors struct{ s *anchorSet }
+
+type anchorSet struct {
 	exact  map[string]bool // "https://host" or "https://host:port", canonical
 	suffix []string        // ".example.com": any subdomain, https, default port
 	// http lets plain-http URLs match every host-only anchor.
@@ -45,13 +49,73 @@ type Anchors struct {
 // ("azure.Options.AllowedHosts (CLI: --allow-host)"); it appears in
 // refusals.
 func New(option string, allowHTTP bool, patterns ...string) (Anchors, error) {
-	a := Anchors{exact: map[string]bool{}, http: allowHTTP, option: option}
+	a := &anchorSet{exact: map[string]bool{}, http: allowHTTP, option: option}
 	for _, p := range patterns {
 		if err := a.add(p); err != nil {
 			return Anchors{}, err
 		}
 	}
+	return Anchors{a}, nil
+}
+
+// Shared is New, but returns the same set for the same option, allowHTTP
+// and patterns (in the same order) as an earlier call, so that callers that
+// build anchors per operation from the same configuration (azure.Resume
+// from a fleet's Resolver) keep one set between them instead of one each.
+// Sets are never changed once built, and only identical arguments share
+// one: no caller's patterns reach another's anchors. At most
+// sharedCacheSize sets are kept; past that the cache starts again.
+func Shared(option string, allowHTTP bool, patterns ...string) (Anchors, error) {
+	key := sharedKey(option, allowHTTP, patterns)
+	shared.mu.Lock()
+	a, ok := shared.m[key]
+	shared.mu.Unlock()
+	if ok {
+		return a, nil
+	}
+	a, err := New(option, allowHTTP, patterns...)
+	if err != nil {
+		return Anchors{}, err
+	}
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if b, ok := shared.m[key]; ok {
+		return b, nil
+	}
+	if shared.m == nil || len(shared.m) >= sharedCacheSize {
+		shared.m = map[string]Anchors{}
+	}
+	shared.m[key] = a
 	return a, nil
+}
+
+// sharedCacheSize bounds the sets Shared keeps.
+const sharedCacheSize = 256
+
+var shared struct {
+	mu sync.Mutex
+	m  map[string]Anchors
+}
+
+// sharedKey encodes Shared's arguments without ambiguity: every string is
+// prefixed with its length.
+func sharedKey(option string, allowHTTP bool, patterns []string) string {
+	n := len(option) + 8
+	for _, p := range patterns {
+		n += len(p) + 8
+	}
+	b := make([]byte, 0, n)
+	if allowHTTP {
+		b = append(b, 'h')
+	} else {
+		b = append(b, 's')
+	}
+	for _, s := range append([]string{option}, patterns...) {
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
+	}
+	return string(b)
 }
 
 // MustNew is New for patterns known to be valid; it panics otherwise.
@@ -66,8 +130,9 @@ func MustNew(option string, allowHTTP bool, patterns ...string) Anchors {
 // With returns a copy of a that also trusts patterns (for example the
 // origin of a request the caller itself sent).
 func (a Anchors) With(patterns ...string) (Anchors, error) {
-	b := Anchors{exact: make(map[string]bool, len(a.exact)+len(patterns)), suffix: append([]string(nil), a.suffix...), http: a.http, option: a.option}
-	for k := range a.exact {
+	s := a.set()
+	b := &anchorSet{exact: make(map[string]bool, len(s.exact)+len(patterns)), suffix: append([]string(nil), s.suffix...), http: s.http, option: s.option}
+	for k := range s.exact {
 		b.exact[k] = true
 	}
 	for _, p := range patterns {
@@ -75,7 +140,17 @@ func (a Anchors) With(patterns ...string) (Anchors, error) {
 			return Anchors{}, err
 		}
 	}
-	return b, nil
+	return Anchors{b}, nil
+}
+
+// empty is the zero Anchors' set.
+var empty = &anchorSet{}
+
+func (a Anchors) set() *anchorSet {
+	if a.s == nil {
+		return empty
+	}
+	return a.s
 }
 
 // Origin returns u's origin "scheme://host[:port]" in canonical form, for
@@ -88,7 +163,7 @@ func Origin(u *url.URL) (string, error) {
 	return scheme + "://" + host, nil
 }
 
-func (a *Anchors) add(p string) error {
+func (a *anchorSet) add(p string) error {
 	p = strings.TrimSpace(p)
 	if p == "" {
 		return nil
@@ -129,16 +204,17 @@ func (a *Anchors) add(p string) error {
 }
 
 // Empty reports whether a trusts nothing.
-func (a Anchors) Empty() bool { return len(a.exact) == 0 && len(a.suffix) == 0 }
+func (a Anchors) Empty() bool { s := a.set(); return len(s.exact) == 0 && len(s.suffix) == 0 }
 
 // String lists the anchors, sorted, for messages.
 func (a Anchors) String() string {
-	list := make([]string, 0, len(a.exact)+len(a.suffix))
-	for k := range a.exact {
+	s := a.set()
+	list := make([]string, 0, len(s.exact)+len(s.suffix))
+	for k := range s.exact {
 		list = append(list, k)
 	}
 	sort.Strings(list)
-	list = append(list, a.suffix...)
+	list = append(list, s.suffix...)
 	if len(list) == 0 {
 		return "none"
 	}
@@ -158,23 +234,24 @@ func (a Anchors) Check(u *url.URL) error {
 	if err != nil {
 		return err
 	}
-	if a.exact[scheme+"://"+host] {
+	s := a.set()
+	if s.exact[scheme+"://"+host] {
 		return nil
 	}
-	if (scheme == "https" || a.http) && !strings.Contains(host, ":") {
+	if (scheme == "https" || s.http) && !strings.Contains(host, ":") {
 		// Suffixes are DNS names: an IP literal or a port never matches.
-		for _, s := range a.suffix {
-			if strings.HasSuffix(host, s) {
+		for _, suf := range s.suffix {
+			if strings.HasSuffix(host, suf) {
 				return nil
 			}
 		}
 	}
-	if scheme == "http" && a.exact["https://"+host] && !a.http {
+	if scheme == "http" && s.exact["https://"+host] && !s.http {
 		return fmt.Errorf("%w: http://%s is a downgrade of a trusted https host; https is required", ErrUntrusted, host)
 	}
 	how := ""
-	if a.option != "" {
-		how = "; to trust it, add it to " + a.option
+	if s.option != "" {
+		how = "; to trust it, add it to " + s.option
 	}
 	return fmt.Errorf("%w: %s://%s is not a trusted host (trusted: %s)%s", ErrUntrusted, scheme, host, a, how)
 }

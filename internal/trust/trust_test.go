@@ -2,6 +2,7 @@ package trust
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -132,6 +133,8 @@ func TestCapabilityAndRedaction(t *testing.T) {
 		{"https://b.s3.amazonaws.com/k?X-Amz-Signature=1&X-Amz-Credential=2", true, "https://b.s3.amazonaws.com/k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED"},
 		{"https://h.example/x?%73ig=1", true, "https://h.example/x?sig=REDACTED"},
 		{"https://u:p@h.example/x#frag", false, "https://h.example/x"},
+		{"https://h.example/x?api-version=1&SIG=2", true, "https://h.example/x?SIG=REDACTED&api-version=1"},
+		{"https://h.example/x?a=1;Code=2#f?sig=1", true, "https://h.example/x?REDACTED"},
 	}
 	for _, c := range cases {
 		u, err := url.Parse(c.url)
@@ -141,8 +144,72 @@ func TestCapabilityAndRedaction(t *testing.T) {
 		if got := IsCapability(u); got != c.capability {
 			t.Errorf("IsCapability(%s) = %v", c.url, got)
 		}
+		if got := MayBeCapability(c.url); got != c.capability {
+			t.Errorf("MayBeCapability(%s) = %v", c.url, got)
+		}
 		if got := RedactURL(u); got != c.shown {
 			t.Errorf("RedactURL(%s) = %s, want %s", c.url, got, c.shown)
 		}
+	}
+}
+
+// Shared returns one set for identical arguments only: one caller's
+// patterns never reach anchors another caller asked for (issue 17).
+func TestSharedAnchors(t *testing.T) {
+	a, err := Shared("opt", false, "https://management.azure.com", "a.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Shared("opt", false, "https://management.azure.com", "a.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.s != b.s {
+		t.Error("identical arguments: two sets")
+	}
+	u, _ := url.Parse("https://b.example/x")
+	for _, c := range []struct {
+		option    string
+		allowHTTP bool
+		patterns  []string
+	}{
+		{"opt", false, []string{"https://management.azure.com"}},
+		{"opt", false, []string{"https://management.azure.com", "a.example", "b.example"}},
+		{"opt", true, []string{"https://management.azure.com", "a.example"}},
+		{"other", false, []string{"https://management.azure.com", "a.example"}},
+		{"opt", false, []string{"https://management.azure.com,a.example"}},
+		{"opt", false, []string{"https://management.azure.com", "a.example", ""}},
+	} {
+		d, err := Shared(c.option, c.allowHTTP, c.patterns...)
+		if err != nil {
+			continue
+		}
+		if d.s == a.s {
+			t.Errorf("Shared(%q, %v, %q) shares %v", c.option, c.allowHTTP, c.patterns, a)
+		}
+	}
+	w, err := a.With("b.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Check(u) != nil || a.Check(u) == nil || b.Check(u) == nil {
+		t.Error("With changed the shared set")
+	}
+	if _, err := Shared("opt", false, "bad host/x"); err == nil {
+		t.Error("a bad pattern is not refused")
+	}
+	for i := range 2 * sharedCacheSize {
+		if _, err := Shared("opt", false, fmt.Sprintf("h%d.example", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shared.mu.Lock()
+	n := len(shared.m)
+	shared.mu.Unlock()
+	if n > sharedCacheSize {
+		t.Errorf("%d sets kept", n)
+	}
+	if (Anchors{}).Check(u) == nil || !(Anchors{}).Empty() || (Anchors{}).String() != "none" {
+		t.Error("the zero Anchors trusts something")
 	}
 }
