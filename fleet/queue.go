@@ -30,8 +30,8 @@ type entry struct {
 	digest     uint64 // poller.Token.Digest of the token stored
 
 	// Push signals (signal.go).
-	signaled bool     // a Signal asked for the next poll
-	match    []string // its keys in the signal index (see MatchKeys)
+	signaled bool       // a Signal asked for the next poll
+	match    []matchKey // its keys in the signal index (see MatchKeys)
 }
 
 // host is the queue and rate limit of one host. The scheduler pops the

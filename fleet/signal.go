@@ -1,6 +1,8 @@
 package fleet
 
 import (
+	"hash/maphash"
+	"slices"
 	"strings"
 	"time"
 )
@@ -131,8 +133,13 @@ type SignalStats struct {
 // signals is the engine's index from match keys to held operations, and
 // what it learned of the sources per host and kind.
 type signals struct {
-	opts  SignalOptions
-	index map[string]map[*entry]struct{}
+	opts SignalOptions
+	// one and many index held operations by match key: one while a single
+	// operation has the key (the common case, and the cheaper one: a
+	// waiting operation's share of the index is its map entries), many
+	// from the second.
+	one   map[matchKey]*entry
+	many  map[matchKey][]*entry
 	trust map[string]*source // by host+"\x00"+kind
 	// streak counts deliveries since the last miss, over all sources;
 	// lastDelivery and meanGap (a moving average of the time between
@@ -146,8 +153,39 @@ type signals struct {
 	// in that order, whose signal may still come (within Grace); recent
 	// indexes them by store key and match key.
 	unconfirmed []*unconfirmed
-	recent      map[string]*unconfirmed
+	recent      map[matchKey]*unconfirmed
 	stats       SignalStats
+}
+
+// matchKey is a match key's or a store key's hash: a waiting operation
+// keeps 8 bytes per key instead of the string. The seed is random per
+// process, so no one can craft a collision; a collision would cost one
+// poll, never a result (signals are hints).
+type matchKey uint64
+
+var matchSeed = maphash.MakeSeed()
+
+func hashKey(k string) matchKey { return matchKey(maphash.String(matchSeed, k)) }
+
+// hashKeys hashes keys, without duplicates.
+func hashKeys(keys []string) []matchKey {
+	out := make([]matchKey, 0, len(keys))
+	for _, k := range keys {
+		if h := hashKey(k); !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// held calls f for each held operation with key k.
+func (s *signals) held(k matchKey, f func(*entry)) {
+	if en := s.one[k]; en != nil {
+		f(en)
+	}
+	for _, en := range s.many[k] {
+		f(en)
+	}
 }
 
 // source is what the engine learned of the signals for one host and kind.
@@ -158,14 +196,14 @@ type source struct {
 
 // unconfirmed is a finished operation awaiting its late signal.
 type unconfirmed struct {
-	keys      []string
+	keys      []matchKey
 	trustKey  string
 	found     time.Time
 	confirmed bool
 }
 
 func newSignals(o SignalOptions) *signals {
-	return &signals{opts: o, index: map[string]map[*entry]struct{}{}, trust: map[string]*source{}, recent: map[string]*unconfirmed{}}
+	return &signals{opts: o, one: map[matchKey]*entry{}, many: map[matchKey][]*entry{}, trust: map[string]*source{}, recent: map[matchKey]*unconfirmed{}}
 }
 
 // silenceFactor times the mean time between deliveries, and at least
@@ -188,22 +226,33 @@ func (s *signals) silentAt() time.Time {
 
 func (s *signals) add(en *entry) {
 	for _, k := range en.match {
-		set := s.index[k]
-		if set == nil {
-			set = map[*entry]struct{}{}
-			s.index[k] = set
+		switch other := s.one[k]; {
+		case other == nil && s.many[k] == nil:
+			s.one[k] = en
+		case other != nil:
+			delete(s.one, k)
+			s.many[k] = []*entry{other, en}
+		default:
+			s.many[k] = append(s.many[k], en)
 		}
-		set[en] = struct{}{}
 	}
 }
 
 func (s *signals) remove(en *entry) {
 	for _, k := range en.match {
-		if set := s.index[k]; set != nil {
-			delete(set, en)
-			if len(set) == 0 {
-				delete(s.index, k)
-			}
+		if s.one[k] == en {
+			delete(s.one, k)
+			continue
+		}
+		ens := slices.DeleteFunc(s.many[k], func(x *entry) bool { return x == en })
+		switch len(ens) {
+		case 0:
+			delete(s.many, k)
+		case 1:
+			delete(s.many, k)
+			s.one[k] = ens[0]
+		default:
+			s.many[k] = ens
 		}
 	}
 }
@@ -223,7 +272,7 @@ func (s *signals) finished(en *entry, now time.Time) {
 	if !s.trusted(tk, now) {
 		return
 	}
-	u := &unconfirmed{keys: append([]string{en.rec.Key}, en.match...), trustKey: tk, found: now}
+	u := &unconfirmed{keys: append([]matchKey{hashKey(en.rec.Key)}, en.match...), trustKey: tk, found: now}
 	s.unconfirmed = append(s.unconfirmed, u)
 	for _, k := range u.keys {
 		s.recent[k] = u
@@ -262,7 +311,7 @@ func (s *signals) trusted(tk string, now time.Time) bool {
 
 // late takes a signal for an operation no longer held: a delivery if a poll
 // without a signal found it finished within Grace.
-func (s *signals) late(key string, now time.Time) bool {
+func (s *signals) late(key matchKey, now time.Time) bool {
 	u := s.recent[key]
 	if u == nil || u.confirmed {
 		return false
@@ -395,15 +444,14 @@ func (e *Engine) Signal(sig Signal) int {
 		if en := e.ops[k]; en != nil {
 			hit[en] = struct{}{}
 		} else {
-			e.sig.late(k, now)
+			e.sig.late(hashKey(k), now)
 		}
 	}
 	for _, r := range sig.Refs {
 		for _, k := range MatchKeys(r) {
-			for en := range e.sig.index[k] {
-				hit[en] = struct{}{}
-			}
-			e.sig.late(k, now)
+			h := hashKey(k)
+			e.sig.held(h, func(en *entry) { hit[en] = struct{}{} })
+			e.sig.late(h, now)
 		}
 	}
 	for en := range hit {

@@ -206,3 +206,28 @@ func TestSignal_TwoMissesInARowEndTheTrustOfAHostAndKind(t *testing.T) {
 	assert.Positive(t, quiet, "trusted after the delivery")
 	assert.Greater(t, poll, 30, "the poll-only schedule after the second miss")
 }
+
+func TestSignalIndex_SharedKeysMoveBetweenOneAndMany(t *testing.T) {
+	s := newSignals(SignalOptions{}.resolved(time.Minute))
+	shared, own := hashKey("h/things/1"), hashKey("h/ops/a")
+	a := &entry{match: []matchKey{shared, own}}
+	b := &entry{match: []matchKey{shared}}
+	heldBy := func(k matchKey) []*entry {
+		var out []*entry
+		s.held(k, func(en *entry) { out = append(out, en) })
+		return out
+	}
+	s.add(a)
+	assert.Equal(t, []*entry{a}, heldBy(shared))
+	assert.Empty(t, s.many)
+	s.add(b)
+	assert.ElementsMatch(t, []*entry{a, b}, heldBy(shared))
+	assert.Equal(t, []*entry{a}, heldBy(own))
+	s.remove(a)
+	assert.Equal(t, []*entry{b}, heldBy(shared))
+	assert.Empty(t, heldBy(own))
+	assert.Empty(t, s.many, "back to one holder")
+	s.remove(b)
+	assert.Empty(t, s.one)
+	assert.Equal(t, []matchKey{shared, own}, hashKeys([]string{"h/things/1", "h/ops/a", "h/things/1"}))
+}
