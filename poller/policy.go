@@ -2,6 +2,7 @@ package poller
 
 import (
 	"math"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -207,6 +208,27 @@ func (s *schedule) NextBackOff() time.Duration {
 }
 
 func (s *schedule) Reset() {}
+
+// schedules are exponential backoffs lent to one no-hint delay at a time
+// (nextDelay): the schedule is a function of the elapsed time, so a
+// waiting poller needs none of its own.
+var schedules = sync.Pool{New: func() any {
+	return backoff.NewExponentialBackOff(backoff.WithMaxInterval(math.MaxInt64), backoff.WithMaxElapsedTime(0))
+}}
+
+// nextDelay is the next delay of p's no-hint schedule (BackOff's, for an
+// operation that has run for elapsed) drawn with a pooled backoff: no
+// allocation, and nothing held between polls. p must be resolved.
+func (p Policy) nextDelay(elapsed time.Duration, clock backoff.Clock) time.Duration {
+	b := schedules.Get().(*backoff.ExponentialBackOff)
+	b.RandomizationFactor, b.Multiplier, b.Clock = p.jitter(), 1+p.Ratio, clock
+	b.InitialInterval = p.baseDelay(elapsed)
+	b.Reset()
+	d := b.NextBackOff()
+	b.Clock = nil
+	schedules.Put(b)
+	return max(d, p.Floor)
+}
 
 // retryBackOff is the delay schedule of consecutive transient poll errors:
 // exponential from Floor doubling to Cap, with jitter. It latches Stop once

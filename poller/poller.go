@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -126,7 +125,6 @@ type Poller[T any] struct {
 	lowHints int
 	last     Observation
 
-	sched  backoff.BackOff
 	retry  *retryBackOff // made at the first failure: see retrier
 	gaveUp *PollError
 
@@ -399,11 +397,9 @@ func (p *Poller[T]) delay(obs Observation) time.Duration {
 			return d
 		}
 	}
-	if p.sched == nil {
-		p.sched = p.policy.BackOff(p.created, p.clock)
-	}
-	d := p.sched.NextBackOff()
-	switch elapsed := p.clock.Now().Sub(p.created); {
+	elapsed := p.clock.Now().Sub(p.created)
+	d := p.policy.nextDelay(elapsed, p.clock)
+	switch {
 	case p.policy.Expected > 0 && elapsed < p.policy.Expected:
 		p.ins.delayWhy = "learned"
 	case p.policy.baseDelay(elapsed) <= p.policy.Floor:
