@@ -189,7 +189,7 @@ func Resume[T any](op Operation, tok Token, opts *Options) (*Poller[T], error) {
 	p.last = tok.Last.Observation()
 	p.ins.start(now)
 	if sc, ok := ParseTraceparent(tok.Trace); ok {
-		p.ins.origin = sc
+		p.ins.setOrigin(sc)
 	}
 	p.next = tok.Next
 	switch {
@@ -242,8 +242,8 @@ func newPoller[T any](op Operation, opts *Options) (*Poller[T], error) {
 	if o.TracerProvider != nil {
 		traced = p.opName()
 	}
-	p.ins.init(&o, op, p.provider, traced, tok.Kind)
-	p.ins.origin = o.TraceOrigin
+	p.ins.initTracing(&o, op, p.provider, traced, tok.Kind)
+	p.ins.setOrigin(o.TraceOrigin)
 	return p, nil
 }
 
@@ -276,8 +276,8 @@ func (p *Poller[T]) Poll(ctx context.Context) (Observation, error) {
 		return p.last, nil
 	}
 	var span trace.Span
-	if p.ins.tracer != nil {
-		ctx, span = p.ins.startSpan(ctx, SpanPoll, p.clock.Now())
+	if p.ins.traced() {
+		ctx, span = p.ins.tr.startSpan(ctx, SpanPoll, p.clock.Now())
 	}
 	pctx := ctx
 	if p.pollTimeout > 0 {
@@ -502,7 +502,7 @@ func (p *Poller[T]) Token() (Token, error) {
 	t.Deadline = p.deadline
 	t.Polls = p.polls
 	t.LowHints = p.lowHints
-	t.Trace = FormatTraceparent(p.ins.origin)
+	t.Trace = FormatTraceparent(p.ins.origin())
 	if p.last.Status != "" {
 		t.Last = &TokenObservation{Status: p.last.Status, Detail: p.last.Detail, Hinted: p.last.Hinted}
 		if p.last.Progress >= 0 {

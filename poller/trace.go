@@ -36,10 +36,37 @@ type tracing struct {
 	waiting bool
 }
 
-func (t *tracing) init(o *Options, op Operation, provider, name, kind string) {
+// traced reports whether spans are recorded.
+func (in *insight) traced() bool { return in.tr != nil && in.tr.tracer != nil }
+
+// origin is the span that began the operation, if known.
+func (in *insight) origin() trace.SpanContext {
+	if in.tr == nil {
+		return trace.SpanContext{}
+	}
+	return in.tr.origin
+}
+
+// setOrigin records sc as the span that began the operation.
+func (in *insight) setOrigin(sc trace.SpanContext) {
+	if in.tr == nil {
+		if !sc.IsValid() {
+			return
+		}
+		in.tr = &tracing{}
+	}
+	in.tr.origin = sc
+}
+
+// initTracing sets up tracing when o has a TracerProvider.
+func (in *insight) initTracing(o *Options, op Operation, provider, name, kind string) {
 	if o.TracerProvider == nil {
 		return
 	}
+	if in.tr == nil {
+		in.tr = &tracing{}
+	}
+	t := in.tr
 	t.tracer = o.TracerProvider.Tracer(TracerName)
 	if l, ok := op.(Locator); ok {
 		if l.OperationType() != "" {

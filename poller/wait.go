@@ -56,12 +56,12 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (_ T, err error
 		p.log = wo.Logger
 		defer func() { p.log = saved }()
 	}
-	if p.ins.tracer != nil {
+	if p.ins.traced() {
 		var span trace.Span
-		ctx, span = p.ins.startSpan(ctx, SpanWait, p.clock.Now())
-		p.ins.waiting = true
+		ctx, span = p.ins.tr.startSpan(ctx, SpanWait, p.clock.Now())
+		p.ins.tr.waiting = true
 		defer func() {
-			p.ins.waiting = false
+			p.ins.tr.waiting = false
 			endWait(span, p.ended(err), err, p.clock.Now())
 		}()
 	}
@@ -215,7 +215,7 @@ func (p *Poller[T]) stall(ctx context.Context, after time.Duration, wo *WaitOpti
 	p.log.LogAttrs(ctx, slog.LevelWarn, "lro stalled", p.attrs(
 		slog.String("status", string(obs.Status)), slog.String("detail", obs.Detail),
 		slog.Duration("unchanged", unchanged), slog.Duration("threshold", after))...)
-	if p.ins.tracer != nil {
+	if p.ins.traced() {
 		trace.SpanFromContext(ctx).AddEvent(EventStalled, trace.WithAttributes(
 			attribute.String("lrokit.status", string(obs.Status)), attribute.String("lrokit.detail", stripQuery(obs.Detail)),
 			attribute.Float64("lrokit.unchanged_s", unchanged.Seconds()), attribute.Float64("lrokit.threshold_s", after.Seconds())),
