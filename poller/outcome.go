@@ -169,7 +169,7 @@ type insight struct {
 	tr         *tracing
 	changed    time.Time // status, detail or progress last changed
 	stateSince time.Time // status or detail last changed
-	delayWhy   string    // hint, learned, backoff or floor
+	delayWhy   delayReason
 	stalled    bool
 	reported   bool // the current stall was reported
 }
@@ -228,7 +228,7 @@ func (p *Poller[T]) outcome(reason string, now time.Time) Outcome {
 		}
 	}
 	if !p.last.Status.Terminal() {
-		o.Remaining = remaining(p.watch.Learned, o.Elapsed)
+		o.Remaining = remaining(p.watchOpts().Learned, o.Elapsed)
 	}
 	return o
 }
@@ -254,6 +254,32 @@ func (p *Poller[T]) progressOf(obs Observation, now time.Time) Progress {
 
 // watchOptions are the Options that stall detection and estimates
 // read after New; a Poller keeps these, not the whole Options.
+// delayReason says why the poller chose its next delay (span attribute
+// lrokit.delay_reason): a byte, not a string, in every waiting operation.
+type delayReason uint8
+
+const (
+	delayNone delayReason = iota
+	delayHint
+	delayLearned
+	delayFloor
+	delayBackoff
+)
+
+func (r delayReason) String() string {
+	switch r {
+	case delayHint:
+		return "hint"
+	case delayLearned:
+		return "learned"
+	case delayFloor:
+		return "floor"
+	case delayBackoff:
+		return "backoff"
+	}
+	return ""
+}
+
 type watchOptions struct {
 	StallAfter        time.Duration
 	StallFactor       float64

@@ -66,11 +66,14 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (_ T, err error
 		}()
 	}
 	if wo.Learned != nil {
-		saved := p.watch.Learned
-		p.watch.Learned = *wo.Learned
-		defer func() { p.watch.Learned = saved }()
+		saved := p.watch
+		w := p.watchOpts()
+		w.Learned = *wo.Learned
+		p.watch = &w
+		defer func() { p.watch = saved }()
 	}
-	stallAfter := stallThreshold(&p.watch, wo.StallAfter)
+	watch := p.watchOpts()
+	stallAfter := stallThreshold(&watch, wo.StallAfter)
 	for !p.done {
 		if p.gaveUp != nil {
 			return zero, p.gaveUp
@@ -105,7 +108,7 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (_ T, err error
 				wo.OnProgress(p.progressOf(obs, p.clock.Now()))
 			}
 		}
-		if p.stall(ctx, stallAfter, &wo) && p.watch.GiveUpWhenStalled && !p.done {
+		if p.stall(ctx, stallAfter, &wo) && watch.GiveUpWhenStalled && !p.done {
 			return zero, p.waitError(ErrStalled)
 		}
 	}
