@@ -120,18 +120,21 @@ func BenchmarkFleetHeap(b *testing.B) {
 	}
 	pl := heapPipeline()
 	toks := heapTokens(b, pl, n)
-	var per float64
+	var per, grown float64
 	for b.Loop() {
-		per = fleetHeapPerOp(b, pl, toks)
+		per, grown = fleetHeapPerOp(b, pl, toks)
 	}
 	b.ReportMetric(per, "B/waiting-op")
+	b.ReportMetric(per-grown, "B/beyond-token")
 }
 
 // fleetHeapPerOp adds the tokens to a memory store, runs an engine over it
 // until every operation has been polled once, and returns the live heap it
 // took per operation: the engine's entries, the resumed pollers, and what
-// the store added to each record.
-func fleetHeapPerOp(t testing.TB, pl runtime.Pipeline, toks []string) float64 {
+// the store added to each record; and how many bytes each record's token
+// grew by (a saved token carries the last observation and the schedule's
+// bookkeeping): the token, not heap beyond it.
+func fleetHeapPerOp(t testing.TB, pl runtime.Pipeline, toks []string) (perOp, tokenGrowth float64) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	store := persist.NewMemoryStore(nil)
@@ -189,7 +192,26 @@ func fleetHeapPerOp(t testing.TB, pl runtime.Pipeline, toks []string) float64 {
 	goruntime.KeepAlive(store)
 	cancel()
 	<-stopped
-	return float64(after-before) / float64(n)
+	var grown int
+	for i, tok := range toks {
+		rec, err := store.Get(context.Background(), fmt.Sprintf("op/%05d", i))
+		require.NoError(t, err)
+		grown += len(rec.Token) - len(tok)
+	}
+	return float64(after-before) / float64(n), float64(grown) / float64(n)
+}
+
+// TestFleetHeap fails if the heap a fleet engine keeps per waiting Azure
+// operation, beyond its token, grows back (issue 17).
+func TestFleetHeap(t *testing.T) {
+	if raceEnabled || testing.Short() {
+		t.Skip("the race detector changes what is allocated")
+	}
+	pl := heapPipeline()
+	toks := heapTokens(t, pl, 1000)
+	per, grown := fleetHeapPerOp(t, pl, toks)
+	t.Logf("live heap per waiting operation: %.0f B, of which its token grew by %.0f B", per, grown)
+	require.LessOrEqual(t, per-grown, float64(maxFleetHeap), "bytes kept per waiting Azure operation in a fleet beyond its token (BenchmarkFleetHeap; bench/README.md, issue 17)")
 }
 
 // writeHeapProfile writes the heap profile to $LROKIT_HEAP_PROFILE.name
@@ -230,7 +252,14 @@ func TestResumeSharedTrustDoesNotLeak(t *testing.T) {
 // maxResumedHeap bounds the live heap of a resumed and polled Azure poller,
 // its token aside: 1,784 B when set (issue 17; 3,472 B before), with a margin
 // for the Go runtime's size classes.
-const maxResumedHeap = 2304
+const maxResumedHeap = 1856
+
+// maxFleetHeap bounds the live heap per waiting operation of a fleet engine
+// over a memory store, beyond its token: 2,292–2,308 B now (issue 17's goal
+// is 2 KiB: missed by the memory store's own copy of each record, ~250 B,
+// which a PostgreSQL store keeps out of the process), with ~4 % margin for
+// the runtime's size classes.
+const maxFleetHeap = 2400
 
 // TestResumedHeap fails if the heap a waiting Azure operation keeps grows
 // back (issue 17): the pollers are kept alive and measured after two
