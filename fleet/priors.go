@@ -226,17 +226,22 @@ func explore(key string, fraction float64) bool {
 	return float64(h.Sum64()%10_000) < fraction*10_000
 }
 
-// observe records a sampled duration of kind.
-func (p *priors) observe(kind string, d time.Duration) {
+// observe records a sampled duration of kind. It reports whether this
+// changed how the kind's queued operations are ranked or held: its first
+// finished sample (it is live) or its first learned quantile (the end of
+// open holds).
+func (p *priors) observe(kind string, d time.Duration) bool {
 	if p.opts.Disabled || kind == "" || d < 0 {
-		return
+		return false
 	}
 	k := p.kind(kind)
+	wasLive, before := len(k.stored)+len(k.fresh) > 0, k.expected
 	k.fresh = append(k.fresh, d.Seconds())
 	if len(k.fresh) > p.opts.Keep {
 		k.fresh = k.fresh[len(k.fresh)-p.opts.Keep:]
 	}
 	p.recompute(k)
+	return !wasLive || (before == 0 && k.expected > 0)
 }
 
 func (p *priors) kind(kind string) *kindPrior {
@@ -262,6 +267,16 @@ func (p *priors) recompute(k *kindPrior) {
 		}
 	}
 	k.expected = kmQuantile(all, censored, p.opts.Quantile, p.opts.MinSamples)
+}
+
+// live reports that kind has finished samples: its operations are now
+// finishing, unlike those of a kind whose samples all still run.
+func (p *priors) live(kind string) bool {
+	if p.opts.Disabled || kind == "" {
+		return false
+	}
+	k := p.kinds[kind]
+	return k != nil && len(k.stored)+len(k.fresh) > 0
 }
 
 // kmQuantile is the q-quantile of durations by the Kaplan–Meier estimator:

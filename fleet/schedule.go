@@ -1,6 +1,9 @@
 package fleet
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // pollPlan is everything the schedule decision looks at for one operation.
 type pollPlan struct {
@@ -50,6 +53,38 @@ func nextPoll(p pollPlan) (at time.Time, decideAgain bool) {
 	return p.Next, false
 }
 
+// urgency ranks an operation that is due on a host that cannot poll every
+// due operation at once (a together start: a thousand first polls at the
+// floor, or a kind's held operations released together).
+type urgency struct {
+	// Live: the operation's kind has finished samples, so its operations
+	// are finishing now; a kind whose samples all still run is not (yet).
+	Live bool
+	// Due is when the operation was due.
+	Due time.Time
+}
+
+// pollsFirst orders the due operations of a host: those of kinds now
+// finishing first, then the one due first, then by key (a total
+// order, so the benchmark is reproducible). On a saturated host this spends
+// the requests where completions happen: in a together start, on the kinds
+// whose samples have begun to finish rather than on the samples of kinds
+// that take an hour. (Ranking by a deadline, the time by which a poll keeps
+// a relative lag of 0.35, measured no better than the due time.)
+func pollsFirst(a, b urgency, ka, kb string) bool {
+	switch {
+	case a.Live != b.Live:
+		return a.Live
+	case !a.Due.Equal(b.Due):
+		return a.Due.Before(b.Due)
+	}
+	return ka < kb
+}
+
+func (en *entry) urgency() urgency {
+	return urgency{Live: en.live, Due: en.due}
+}
+
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
@@ -80,8 +115,53 @@ func (e *Engine) schedule(en *entry, now time.Time) {
 	en.due, en.deferred = e.decide(en, now)
 	en.signaled = en.wake // a signal during the poll asked for this one
 	en.wake = false
+	en.live = e.priors.live(en.op.Kind)
 	en.host.push(en)
 	e.ready.update(en.host)
+}
+
+// rehold takes into account, at now, what kind just learned (see
+// priors.observe): its queued operations are now live, and those held open
+// are decided again, their polls moved earlier if the kind's first quantile
+// says so. Without it an operation held open waits for its next recheck (a
+// third of its age later) after the kind's first completions showed that
+// its own is plausible, and operations queued before the kind was live
+// would rank behind those queued after. Operations held by a quantile
+// already learned keep it (one fast outlier does not release a whole kind).
+// Hosts are visited in name order and their queues reordered with total
+// orders, so the outcome does not depend on map order.
+func (e *Engine) rehold(kind string, now time.Time) {
+	names := make([]string, 0, len(e.hosts))
+	for name := range e.hosts {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	live := e.priors.live(kind)
+	for _, name := range names {
+		h := e.hosts[name]
+		moved := false
+		for _, q := range [][]*entry{h.queue, h.due} {
+			for _, en := range q {
+				if en.op.Kind != kind {
+					continue
+				}
+				if en.live != live {
+					en.live, moved = live, true
+				}
+				if !en.deferred || !en.due.After(now) {
+					continue
+				}
+				if at, again := e.decide(en, now); at.Before(en.due) {
+					en.due, en.deferred = at, again
+					moved = true
+				}
+			}
+		}
+		if moved {
+			h.reorder(now)
+			e.ready.update(h)
+		}
+	}
 }
 
 // PollSooner moves the next poll of the operation under key to at (or now,

@@ -65,3 +65,44 @@ func TestKMQuantile(t *testing.T) {
 		})
 	}
 }
+
+func TestPollsFirst(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		a, b   urgency
+		ka, kb string
+		want   bool
+	}{
+		{"a live kind before one whose samples all still run", urgency{Live: true, Due: t0.Add(time.Second)}, urgency{Due: t0}, "b", "a", true},
+		{"not live after live, however early", urgency{Due: t0}, urgency{Live: true, Due: t0.Add(time.Hour)}, "a", "b", false},
+		{"both live: the one due first", urgency{Live: true, Due: t0}, urgency{Live: true, Due: t0.Add(time.Millisecond)}, "b", "a", true},
+		{"neither live: the one due first", urgency{Due: t0.Add(time.Millisecond)}, urgency{Due: t0}, "a", "b", false},
+		{"due at once: by key", urgency{Due: t0}, urgency{Due: t0}, "op/1", "op/2", true},
+		{"due at once, by key, the other way", urgency{Live: true, Due: t0}, urgency{Live: true, Due: t0}, "op/2", "op/1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, pollsFirst(tt.a, tt.b, tt.ka, tt.kb))
+			if tt.a != tt.b || tt.ka != tt.kb {
+				assert.Equal(t, !tt.want, pollsFirst(tt.b, tt.a, tt.kb, tt.ka), "a strict order")
+			}
+		})
+	}
+}
+
+func TestPriors_ObserveReportsWhatChangesTheQueue(t *testing.T) {
+	p := newPriors(PriorOptions{MinSamples: 3, Quantile: 0.3}.resolved())
+	assert.False(t, p.live("k"))
+	assert.True(t, p.observe("k", 10*time.Second), "the first finished sample: the kind is live")
+	assert.True(t, p.live("k"))
+	assert.False(t, p.live("other"))
+	assert.False(t, p.observe("k", 12*time.Second), "live already, no quantile yet")
+	assert.True(t, p.observe("k", 11*time.Second), "the first quantile ends the open holds")
+	assert.Equal(t, 10*time.Second, p.kinds["k"].expected)
+	assert.False(t, p.observe("k", 5*time.Second), "a quantile lowered later moves no held operation")
+	assert.False(t, p.observe("", time.Second))
+	off := newPriors(PriorOptions{Disabled: true}.resolved())
+	assert.False(t, off.observe("k", time.Second))
+	assert.False(t, off.live("k"))
+}
