@@ -41,8 +41,8 @@ func goalRunOn(t *testing.T, name string, n, hosts int, s Strategy) (m, az Metri
 // Issue 17's goals on a reduced workload (the full run has 10,000
 // operations), so that a scheduling regression fails here in seconds: the
 // spread starts on 1,000 operations, request ratios only (a p99 of 1,000
-// is its 10 worst); the together starts on 2,000 on 2 hosts, with their lag
-// (below). lrobench checks the full workload (bench/results/results.md).
+// is its 10 worst); the together starts on 3,000 on 3 hosts, with their
+// lag (below). lrobench checks the full workload (bench/results/results.md).
 
 func TestGoal17KindsSpreadColdFleet(t *testing.T) {
 	m, az := goalRun(t, "kinds-spread", 1000, fleetStrategy{})
@@ -50,35 +50,35 @@ func TestGoal17KindsSpreadColdFleet(t *testing.T) {
 }
 
 // The together starts' lag depends on how many operations each host must
-// poll at once (1,000 in the full run: 50 req/s per host takes 20 s for one
-// round), so their reduced workload keeps that: 2,000 operations on 2 hosts,
-// 200 per kind, with the full run's per-host saturation (and a p99 of 20
-// operations). What it does not keep is the number of samples per kind (20
-// plus a tenth: 38 instead of 118), so the learning is a little slower.
-// Measured at seed 1 (full run at 10,000 in parentheses): kinds-together
-// p99 relative lag 0.436, p99 lag 62.8 s (0.45, 61 s); before the engine
-// ranked due operations by their kind's progress 0.745 and 85 s (0.63, 62 s).
-// The goal's 0.35 is not reached: the 10 s and 19 s kinds alone need about
-// 75 polls/s per host around t = 8 s to keep every one within a third of its
-// age, against 50 (bench/README.md).
-
+// poll at once (1,000 in the full run: at 50 req/s per host one round takes
+// 20 s), so their reduced workload keeps that: 3,000 operations on 3 hosts,
+// with the full run's per-host saturation and a p99 of 30 operations. What
+// it does not keep is the number of samples per kind (20 plus a tenth: 48
+// instead of 118), so the learning is a little slower; on 2 hosts (38
+// samples) it measured 0.42.
+//
+// kinds-together, seed 1: p99 relative lag 0.347 and p99 lag 63.2 s (full
+// run: 0.349, 61 s), the goal's bounds; ranking due polls by due time alone
+// gave 0.668 here (0.63 in the full run). The margin is thin: a change
+// that moves it deserves a look at the full run.
 func TestGoal17KindsTogetherFleet(t *testing.T) {
-	m, az := goalRunOn(t, "kinds-together", 2000, 2, fleetStrategy{})
+	m, az := goalRunOn(t, "kinds-together", 3000, 3, fleetStrategy{})
 	assert.LessOrEqual(t, m.ReqMean/az.ReqMean, 0.65)
-	assert.LessOrEqual(t, m.LagP99, GoalLag, "the goal's absolute bound")
-	assert.LessOrEqual(t, m.RelP99, 0.5, "not the goal's 0.35 (see above): no worse than today")
+	assert.LessOrEqual(t, m.LagP99, GoalLag)
+	assert.LessOrEqual(t, m.RelP99, GoalRelLag)
 }
 
-// wide-together's p99 relative lag is the 100th worst of 10,000 in a host
-// saturated for its first minute by one kind (nothing tells its short
-// operations apart): 0.78–1.0 across seeds before and after this engine's
-// changes, and out of reach of 0.35 at 50 req/s per host (bench/README.md).
-// The absolute bound is met, and the relative one guards against a
-// starvation (a poll left behind by the urgency order) rather than the goal.
+// wide-together's p99 relative lag is the 100th worst of 10,000 operations
+// of one kind in a host saturated for its first minute, where nothing tells
+// the short operations apart: 0.78–1.05 across seeds before and after the
+// fleet's urgency order, and out of reach of 0.35 at 50 req/s per host
+// (bench/README.md). The absolute bound is the goal's and is met; the
+// relative one only guards against a starvation (a poll the urgency order
+// leaves behind): 0.785 here.
 func TestGoal17WideTogetherFleet(t *testing.T) {
-	m, az := goalRunOn(t, "wide-together", 2000, 2, fleetStrategy{})
+	m, az := goalRunOn(t, "wide-together", 3000, 3, fleetStrategy{})
 	assert.LessOrEqual(t, m.ReqMean/az.ReqMean, 1.0)
-	assert.LessOrEqual(t, m.LagP99, GoalLag, "the goal's absolute bound")
+	assert.LessOrEqual(t, m.LagP99, GoalLag)
 	assert.LessOrEqual(t, m.RelP99, 1.1, "not the goal's 0.35 (see above)")
 }
 

@@ -86,8 +86,13 @@ func TestHostLimiter_SpacesRequestsAtItsRate(t *testing.T) {
 func TestHost_DueOperationsPollMostUrgentFirst(t *testing.T) {
 	s := func(d time.Duration) time.Time { return epoch.Add(d) }
 	h := &host{name: "h", lim: newHostLimiter(HostLimits{}.resolved(), "h", epoch), idx: -1}
+	slow, fast := &kindPrior{}, &kindPrior{progress: 0.2}
 	en := func(key string, due time.Duration, live bool) *entry {
-		return &entry{rec: persist.Record{Key: key}, due: s(due), live: live, idx: -1}
+		kp := slow
+		if live {
+			kp = fast
+		}
+		return &entry{rec: persist.Record{Key: key}, due: s(due), kp: kp, idx: -1}
 	}
 	slowSample := en("a/slow-sample", time.Second, false)
 	fastEarly := en("b/fast", 2*time.Second, true)
@@ -115,18 +120,18 @@ func TestHost_DueOperationsPollMostUrgentFirst(t *testing.T) {
 		order = append(order, h.pop().rec.Key)
 	}
 	assert.Equal(t, []string{"b/fast", "c/fast", "a/slow-sample"}, order,
-		"live kinds first, each by due time; the not-live sample after them though due first")
+		"the kind finishing first, by due time; the sample of a kind with nothing finished after them though due first")
 	assert.Equal(t, s(time.Minute), h.readyAt())
 
-	// A kind turning live is taken into account by reorder.
+	// A kind's progress changing is taken into account by reorder.
 	x, y := en("x", 10*time.Second, false), en("y", 11*time.Second, true)
 	h.push(x)
 	h.push(y)
 	h.promote(s(20 * time.Second))
 	assert.Equal(t, y, h.first())
-	x.live = true
+	slow.progress = 0.2
 	h.reorder(s(20 * time.Second))
-	assert.Equal(t, x, h.first(), "both live now: the one due first")
+	assert.Equal(t, x, h.first(), "as far along now: the one due first")
 	x.due = s(30 * time.Second) // a recheck moved later: waiting again
 	h.reorder(s(20 * time.Second))
 	assert.False(t, x.isDue)

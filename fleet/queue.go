@@ -21,15 +21,15 @@ type entry struct {
 	saveFails  int
 	inflight   bool
 	wake       bool
-	sample     bool   // its duration counts for the priors
-	unsaved    bool   // the last poll's state is not stored yet
-	lost       bool   // the lease went while a task held it
-	deferred   bool   // due is when to decide again, not to poll (an open hold)
-	isDue      bool   // queued in host.due rather than host.queue
-	live       bool   // its kind has finished samples (see urgency)
-	watched    bool   // a sample the priors follow while it runs
-	digested   bool   // digest is the stored token's (see saveWork.token)
-	digest     uint64 // poller.Token.Digest of the token stored
+	sample     bool       // its duration counts for the priors
+	unsaved    bool       // the last poll's state is not stored yet
+	lost       bool       // the lease went while a task held it
+	deferred   bool       // due is when to decide again, not to poll (an open hold)
+	isDue      bool       // queued in host.due rather than host.queue
+	kp         *kindPrior // its kind's learned state, for urgency; nil without
+	watched    bool       // a sample the priors follow while it runs
+	digested   bool       // digest is the stored token's (see saveWork.token)
+	digest     uint64     // poller.Token.Digest of the token stored
 
 	// Push signals (signal.go).
 	signaled bool     // a Signal asked for the next poll

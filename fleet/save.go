@@ -172,6 +172,7 @@ func (e *Engine) finished(en *entry, w *saveWork, p *pollWork, now time.Time) {
 		if e.priors.observe(en.op.Kind, mid.Sub(en.op.Poller.Created())) {
 			e.rehold(en.op.Kind, now)
 		}
+		e.rerank()
 	}
 	e.priors.unwatch(en)
 	e.sig.finished(en, now)
