@@ -81,6 +81,9 @@ func TestPollsFirst(t *testing.T) {
 		{"nothing finished in either: the one due first", urgency{Due: t0.Add(time.Millisecond)}, urgency{Due: t0}, "a", "b", false},
 		{"due at once: by key", urgency{Due: t0}, urgency{Due: t0}, "op/1", "op/2", true},
 		{"due at once, by key, the other way", urgency{Progress: 0.5, Due: t0}, urgency{Progress: 0.5, Due: t0}, "op/2", "op/1", false},
+		{"within one tenth: the one due first", urgency{Progress: 0.42, Due: t0.Add(time.Second)}, urgency{Progress: 0.48, Due: t0}, "a", "b", false},
+		{"settled kinds (90 % or more) compete by due time", urgency{Progress: 0.99, Due: t0.Add(time.Second)}, urgency{Progress: 0.9, Due: t0}, "a", "b", false},
+		{"settled before still finishing", urgency{Progress: 0.9, Due: t0.Add(time.Minute)}, urgency{Progress: 0.89, Due: t0}, "a", "b", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,6 +92,15 @@ func TestPollsFirst(t *testing.T) {
 				assert.Equal(t, !tt.want, pollsFirst(tt.b, tt.a, tt.kb, tt.ka), "a strict order")
 			}
 		})
+	}
+}
+
+func TestProgressTier(t *testing.T) {
+	for _, tt := range []struct {
+		p    float64
+		want int
+	}{{0, 0}, {1e-9, 1}, {0.0999, 1}, {0.1, 2}, {0.5, 6}, {0.8999, 9}, {0.9, 10}, {1, 10}} {
+		assert.Equal(t, tt.want, progressTier(tt.p), "%v", tt.p)
 	}
 }
 
