@@ -174,9 +174,10 @@ func (e *Engine) rehold(kind string, now time.Time) {
 }
 
 // rerank restores the order of every host's due operations after a kind's
-// progress changed.
+// progress changed (each host's heap on its own: map order does not
+// matter).
 func (e *Engine) rerank() {
-	for _, h := range e.hostsByName() {
+	for _, h := range e.hosts {
 		if len(h.due) > 1 {
 			heap.Init((*dueHeap)(h))
 		}
