@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
+
+	"github.com/lrokit/lrokit/persist"
 )
 
 func TestHostLimiter_Adapts(t *testing.T) {
@@ -79,4 +81,64 @@ func TestHostLimiter_SpacesRequestsAtItsRate(t *testing.T) {
 	assert.Equal(t, 500*time.Millisecond, h.reserve(epoch))
 	assert.Zero(t, h.reserve(epoch.Add(500*time.Millisecond)))
 	assert.Equal(t, 500*time.Millisecond, h.reserve(epoch.Add(500*time.Millisecond)))
+}
+
+func TestHost_DueOperationsPollMostUrgentFirst(t *testing.T) {
+	s := func(d time.Duration) time.Time { return epoch.Add(d) }
+	h := &host{name: "h", lim: newHostLimiter(HostLimits{}.resolved(), "h", epoch), idx: -1}
+	slow, fast := &kindPrior{}, &kindPrior{progress: 0.2}
+	en := func(key string, due time.Duration, live bool) *entry {
+		kp := slow
+		if live {
+			kp = fast
+		}
+		return &entry{rec: persist.Record{Key: key}, due: s(due), kp: kp, idx: -1}
+	}
+	slowSample := en("a/slow-sample", time.Second, false)
+	fastEarly := en("b/fast", 2*time.Second, true)
+	fastLate := en("c/fast", 3*time.Second, true)
+	fastTie := en("d/fast", 3*time.Second, true)
+	future := en("e/future", time.Minute, true)
+	for _, e := range []*entry{future, fastTie, slowSample, fastLate, fastEarly} {
+		h.push(e)
+	}
+	assert.Equal(t, s(time.Second), h.readyAt(), "waiting: the first due")
+	assert.Equal(t, slowSample, h.first(), "nothing promoted yet: the one due first")
+
+	require.True(t, h.promote(s(5*time.Second)))
+	assert.False(t, h.promote(s(5*time.Second)), "nothing more is due")
+	assert.Equal(t, 5, h.queued())
+	assert.False(t, h.readyAt().After(s(5*time.Second)), "due already")
+
+	// Moved out of the due ones by a decision to wait: back to waiting.
+	fastTie.due = s(2 * time.Minute)
+	h.fix(fastTie)
+	assert.False(t, fastTie.isDue)
+
+	var order []string
+	for range 3 {
+		order = append(order, h.pop().rec.Key)
+	}
+	assert.Equal(t, []string{"b/fast", "c/fast", "a/slow-sample"}, order,
+		"the kind finishing first, by due time; the sample of a kind with nothing finished after them though due first")
+	assert.Equal(t, s(time.Minute), h.readyAt())
+
+	// A kind's progress changing is taken into account by reorder.
+	x, y := en("x", 10*time.Second, false), en("y", 11*time.Second, true)
+	h.push(x)
+	h.push(y)
+	h.promote(s(20 * time.Second))
+	assert.Equal(t, y, h.first())
+	slow.progress = 0.2
+	h.reorder(s(20 * time.Second))
+	assert.Equal(t, x, h.first(), "as far along now: the one due first")
+	x.due = s(30 * time.Second) // a recheck moved later: waiting again
+	h.reorder(s(20 * time.Second))
+	assert.False(t, x.isDue)
+	assert.Equal(t, y, h.pop())
+	assert.Equal(t, x, h.pop(), "nothing due: the waiting one due first")
+	h.remove(future)
+	h.remove(fastTie)
+	assert.Equal(t, -1, fastTie.idx)
+	assert.Equal(t, 0, h.queued())
 }

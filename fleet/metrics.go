@@ -75,7 +75,7 @@ func (e *Engine) Stats() Stats {
 	}
 	for _, h := range e.hosts {
 		hs := HostStats{
-			Host: h.name, Queued: len(h.queue), Requests: h.requests, Throttles: h.throttles, Errors: h.errors,
+			Host: h.name, Queued: h.queued(), Requests: h.requests, Throttles: h.throttles, Errors: h.errors,
 			Rate: h.lim.rate, Nominal: h.lim.nominal, PausedUntil: h.lim.pausedUntil,
 		}
 		if h.requests > 0 {

@@ -140,6 +140,10 @@ type kindPrior struct {
 	stored   []float64 // as last read from or written to the store
 	fresh    []float64 // observed here since
 	expected time.Duration
+	// progress is the share of the kind's operations that have finished
+	// by the age its samples were last seen at (Kaplan–Meier): 0 while
+	// every sample runs; it ranks the kind's due polls (see urgency).
+	progress float64
 	// watched are this engine's running samples, born their creation
 	// times, sorted: censored durations (still running at the last poll)
 	// and the evidence for open holds.
@@ -226,17 +230,20 @@ func explore(key string, fraction float64) bool {
 	return float64(h.Sum64()%10_000) < fraction*10_000
 }
 
-// observe records a sampled duration of kind.
-func (p *priors) observe(kind string, d time.Duration) {
+// observe records a sampled duration of kind. It reports whether the kind
+// learned its first quantile, which ends its open holds.
+func (p *priors) observe(kind string, d time.Duration) bool {
 	if p.opts.Disabled || kind == "" || d < 0 {
-		return
+		return false
 	}
 	k := p.kind(kind)
+	before := k.expected
 	k.fresh = append(k.fresh, d.Seconds())
 	if len(k.fresh) > p.opts.Keep {
 		k.fresh = k.fresh[len(k.fresh)-p.opts.Keep:]
 	}
 	p.recompute(k)
+	return before == 0 && k.expected > 0
 }
 
 func (p *priors) kind(kind string) *kindPrior {
@@ -262,6 +269,16 @@ func (p *priors) recompute(k *kindPrior) {
 		}
 	}
 	k.expected = kmQuantile(all, censored, p.opts.Quantile, p.opts.MinSamples)
+	k.progress = 1 - kmSurvival(all, censored)
+}
+
+// ranking is the kind state an operation's poll is ranked by: nil without
+// priors or a kind.
+func (p *priors) ranking(kind string) *kindPrior {
+	if p.opts.Disabled || kind == "" {
+		return nil
+	}
+	return p.kind(kind)
 }
 
 // kmQuantile is the q-quantile of durations by the Kaplan–Meier estimator:
@@ -291,6 +308,24 @@ func kmQuantile(done, running []float64, q float64, minSamples int) time.Duratio
 		}
 	}
 	return 0
+}
+
+// kmSurvival is the Kaplan–Meier survival after the last of done (complete
+// durations), with running right-censored at their ages: the share of
+// operations still running then. 1 when nothing is done.
+func kmSurvival(done, running []float64) float64 {
+	d := slices.Clone(done)
+	slices.Sort(d)
+	r := slices.Clone(running)
+	slices.Sort(r)
+	s, ri := 1.0, 0
+	for i, t := range d {
+		for ri < len(r) && r[ri] < t {
+			ri++
+		}
+		s *= 1 - 1/float64(len(d)-i+len(r)-ri)
+	}
+	return s
 }
 
 // quantile is the q-quantile of samples (seconds) by nearest rank, or 0 with

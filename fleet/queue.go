@@ -14,32 +14,37 @@ type entry struct {
 	op   Op
 	host *host
 	due  time.Time // when the scheduler polls it next
-	idx  int       // index in host.queue; -1 when not queued
+	idx  int       // index in host.queue or host.due; -1 when not queued
 
 	leaseUntil time.Time // as this engine last confirmed it
 	prevPoll   time.Time
 	saveFails  int
 	inflight   bool
 	wake       bool
-	sample     bool   // its duration counts for the priors
-	unsaved    bool   // the last poll's state is not stored yet
-	lost       bool   // the lease went while a task held it
-	deferred   bool   // due is when to decide again, not to poll (an open hold)
-	watched    bool   // a sample the priors follow while it runs
-	digested   bool   // digest is the stored token's (see saveWork.token)
-	digest     uint64 // poller.Token.Digest of the token stored
+	sample     bool       // its duration counts for the priors
+	unsaved    bool       // the last poll's state is not stored yet
+	lost       bool       // the lease went while a task held it
+	deferred   bool       // due is when to decide again, not to poll (an open hold)
+	isDue      bool       // queued in host.due rather than host.queue
+	kp         *kindPrior // its kind's learned state, for urgency; nil without
+	watched    bool       // a sample the priors follow while it runs
+	digested   bool       // digest is the stored token's (see saveWork.token)
+	digest     uint64     // poller.Token.Digest of the token stored
 
 	// Push signals (signal.go).
 	signaled bool       // a Signal asked for the next poll
 	match    []matchKey // its keys in the signal index (see MatchKeys)
 }
 
-// host is the queue and rate limit of one host. The scheduler pops the
-// operation due first, from the host ready first.
+// host is the queue and rate limit of one host. Operations wait in queue
+// until they are due; then, in due, they are polled most urgent first (see
+// pollsFirst), within the host's rate limit. The scheduler takes the host
+// ready first.
 type host struct {
 	name  string
 	lim   *hostLimiter
-	queue []*entry // min-heap by due
+	queue []*entry // waiting: min-heap by due
+	due   []*entry // due, not yet polled: min-heap by urgency
 	idx   int      // index in Engine.ready; -1 when absent
 	// notBefore is when the rate limit next has a token, as last computed.
 	notBefore time.Time
@@ -48,10 +53,31 @@ type host struct {
 	latency                     time.Duration // sum over requests
 }
 
-// readyAt is when the host can send its next request: its first operation
-// is due, its pause is over and its bucket holds a token.
+// queued counts the operations waiting on the host.
+func (h *host) queued() int { return len(h.queue) + len(h.due) }
+
+// first is the operation the host polls next: the most urgent of those due,
+// or the one due first.
+func (h *host) first() *entry {
+	if len(h.due) > 0 {
+		return h.due[0]
+	}
+	return h.queue[0]
+}
+
+// readyAt is when the host can send its next request: an operation is due,
+// its pause is over and its bucket holds a token.
 func (h *host) readyAt() time.Time {
-	t := h.queue[0].due
+	var t time.Time
+	switch {
+	case len(h.due) > 0:
+		t = h.due[0].due // due already: promoted at or before now
+		if len(h.queue) > 0 && h.queue[0].due.Before(t) {
+			t = h.queue[0].due
+		}
+	default:
+		t = h.queue[0].due
+	}
 	if h.lim.pausedUntil.After(t) {
 		t = h.lim.pausedUntil
 	}
@@ -61,19 +87,93 @@ func (h *host) readyAt() time.Time {
 	return t
 }
 
-func (h *host) push(en *entry) { heap.Push((*opHeap)(h), en) }
-func (h *host) pop() *entry    { return heap.Pop((*opHeap)(h)).(*entry) }
-func (h *host) fix(en *entry)  { heap.Fix((*opHeap)(h), en.idx) }
+// push queues en as waiting; promote moves it among the due ones.
+func (h *host) push(en *entry) {
+	heap.Push((*opHeap)(h), en)
+}
+
+// promote moves the operations due by now from the waiting queue to the
+// due ones. It reports whether it moved any.
+func (h *host) promote(now time.Time) bool {
+	moved := false
+	for len(h.queue) > 0 && !h.queue[0].due.After(now) {
+		en := heap.Pop((*opHeap)(h)).(*entry)
+		en.isDue = true
+		heap.Push((*dueHeap)(h), en)
+		moved = true
+	}
+	return moved
+}
+
+// pop takes the operation first returns.
+func (h *host) pop() *entry {
+	if len(h.due) > 0 {
+		en := heap.Pop((*dueHeap)(h)).(*entry)
+		en.isDue = false
+		return en
+	}
+	return heap.Pop((*opHeap)(h)).(*entry)
+}
+
+// fix takes en's new due time (and flags) into account: it waits again
+// until promoted.
+func (h *host) fix(en *entry) {
+	h.remove(en)
+	h.push(en)
+}
+
 func (h *host) remove(en *entry) {
-	if en.idx >= 0 {
+	switch {
+	case en.idx < 0:
+	case en.isDue:
+		heap.Remove((*dueHeap)(h), en.idx)
+		en.isDue = false
+	default:
 		heap.Remove((*opHeap)(h), en.idx)
 	}
 }
 
+// reorder restores both heaps after the due times of entries in them
+// changed in place; entries no longer due go back to waiting.
+func (h *host) reorder(now time.Time) {
+	var back []*entry
+	kept := h.due[:0]
+	for _, en := range h.due {
+		if en.due.After(now) {
+			en.isDue = false
+			back = append(back, en)
+			continue
+		}
+		kept = append(kept, en)
+	}
+	clear(h.due[len(kept):])
+	h.due = kept
+	for i, en := range h.due {
+		en.idx = i
+	}
+	heap.Init((*dueHeap)(h))
+	heap.Init((*opHeap)(h))
+	for _, en := range back {
+		h.push(en)
+	}
+}
+
+// opHeap is the waiting queue of a host.
 type opHeap host
 
 func (q *opHeap) Len() int           { return len(q.queue) }
-func (q *opHeap) Less(i, j int) bool { return q.queue[i].due.Before(q.queue[j].due) }
+func (q *opHeap) Less(i, j int) bool { return dueFirst(q.queue[i], q.queue[j]) }
+
+// dueFirst orders a host's waiting queue: the operation due first, and
+// among those due at once, by key, so that the order never depends on the
+// heap's history (the benchmark's runs are reproducible).
+func dueFirst(a, b *entry) bool {
+	if c := a.due.Compare(b.due); c != 0 {
+		return c < 0
+	}
+	return a.rec.Key < b.rec.Key
+}
+
 func (q *opHeap) Swap(i, j int) {
 	q.queue[i], q.queue[j] = q.queue[j], q.queue[i]
 	q.queue[i].idx, q.queue[j].idx = i, j
@@ -91,6 +191,35 @@ func (q *opHeap) Pop() any {
 	en.idx = -1
 	if n == 0 {
 		q.queue = nil // let a drained host's backing array go
+	}
+	return en
+}
+
+// dueHeap is the due operations of a host, most urgent first.
+type dueHeap host
+
+func (q *dueHeap) Len() int { return len(q.due) }
+func (q *dueHeap) Less(i, j int) bool {
+	a, b := q.due[i], q.due[j]
+	return pollsFirst(a.urgency(), b.urgency(), a.rec.Key, b.rec.Key)
+}
+func (q *dueHeap) Swap(i, j int) {
+	q.due[i], q.due[j] = q.due[j], q.due[i]
+	q.due[i].idx, q.due[j].idx = i, j
+}
+func (q *dueHeap) Push(x any) {
+	en := x.(*entry)
+	en.idx = len(q.due)
+	q.due = append(q.due, en)
+}
+func (q *dueHeap) Pop() any {
+	n := len(q.due) - 1
+	en := q.due[n]
+	q.due[n] = nil
+	q.due = q.due[:n]
+	en.idx = -1
+	if n == 0 {
+		q.due = nil
 	}
 	return en
 }
@@ -123,9 +252,9 @@ func (hs *hostHeap) Pop() any {
 // out of it when not.
 func (hs *hostHeap) update(h *host) {
 	switch {
-	case len(h.queue) == 0 && h.idx >= 0:
+	case h.queued() == 0 && h.idx >= 0:
 		heap.Remove(hs, h.idx)
-	case len(h.queue) == 0:
+	case h.queued() == 0:
 	case h.idx >= 0:
 		heap.Fix(hs, h.idx)
 	default:

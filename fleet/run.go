@@ -220,7 +220,11 @@ func (e *Engine) dispatch(now time.Time, hk *housekeeping, tasks chan<- work) {
 		if h.readyAt().After(now) {
 			break
 		}
-		en := h.queue[0]
+		if h.promote(now) {
+			e.ready.update(h)
+			continue
+		}
+		en := h.first()
 		if !now.Before(en.leaseUntil) {
 			h.pop()
 			e.ready.update(h)

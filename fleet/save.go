@@ -169,7 +169,10 @@ func (e *Engine) finished(en *entry, w *saveWork, p *pollWork, now time.Time) {
 		err = last.Err
 	case en.sample && p != nil:
 		mid := en.prevPoll.Add(p.pollAt.Sub(en.prevPoll) / 2)
-		e.priors.observe(en.op.Kind, mid.Sub(en.op.Poller.Created()))
+		if e.priors.observe(en.op.Kind, mid.Sub(en.op.Poller.Created())) {
+			e.rehold(en.op.Kind, now)
+		}
+		e.rerank()
 	}
 	e.priors.unwatch(en)
 	e.sig.finished(en, now)
