@@ -414,14 +414,15 @@ func (e *Engine) noticeMisses(now time.Time) {
 		}
 	}
 	for h := range hosts {
-		for _, en := range h.queue {
-			if en.inflight || !en.due.After(now) {
-				continue
-			}
+		moved := false
+		for _, en := range h.queue { // waiting ones only: the due ones are due
 			if at, again := e.decideOwn(en, now); at.Before(en.due) {
 				en.due, en.deferred = later(now, at), again
-				h.fix(en)
+				moved = true
 			}
+		}
+		if moved {
+			h.reorder(now) // due times changed in place
 		}
 		e.ready.update(h)
 	}
