@@ -58,7 +58,7 @@ func (w *claimWork) run(ctx context.Context, e *Engine) {
 		match := matchKeysOf(op.Match)
 		match = append(match, tokenMatchKeys(rec.Token, e.opts.SealKey)...)
 		rec.Token = ""
-		w.claimed = append(w.claimed, &entry{rec: rec, op: op, idx: -1, leaseUntil: rec.Lease.Expires, match: hashKeys(match)})
+		w.claimed = append(w.claimed, &entry{rec: heldOf(rec), op: heldOp{Poller: op.Poller, Host: op.Host, Kind: op.Kind}, idx: -1, leaseUntil: rec.Lease.Expires, match: hashKeys(match)})
 	}
 	if len(recs) == skipped && err == nil && w.checkLeft {
 		w.left, w.err = countUnfinished(ctx, e.store)

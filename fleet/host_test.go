@@ -7,8 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
-
-	"github.com/lrokit/lrokit/persist"
 )
 
 func TestHostLimiter_Adapts(t *testing.T) {
@@ -92,7 +90,7 @@ func TestHost_DueOperationsPollMostUrgentFirst(t *testing.T) {
 		if live {
 			kp = fast
 		}
-		return &entry{rec: persist.Record{Key: key}, due: s(due), kp: kp, idx: -1}
+		return &entry{rec: heldRecord{Key: key}, due: s(due), kp: kp, idx: -1}
 	}
 	slowSample := en("a/slow-sample", time.Second, false)
 	fastEarly := en("b/fast", 2*time.Second, true)

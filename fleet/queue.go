@@ -5,13 +5,14 @@ import (
 	"time"
 
 	"github.com/lrokit/lrokit/persist"
+	"github.com/lrokit/lrokit/poller"
 )
 
 // entry is one held operation. The scheduler owns it, except for op while a
 // task holds it (inflight).
 type entry struct {
-	rec  persist.Record // as last stored, without its token
-	op   Op
+	rec  heldRecord // as last stored
+	op   heldOp
 	host *host
 	due  time.Time // when the scheduler polls it next
 	idx  int       // index in host.queue or host.due; -1 when not queued
@@ -34,6 +35,37 @@ type entry struct {
 	// Push signals (signal.go).
 	signaled bool       // a Signal asked for the next poll
 	match    []matchKey // its keys in the signal index (see MatchKeys)
+}
+
+// heldRecord is what an entry keeps of its record between saves: what Put
+// writes back, without the token (the store has it) or the update time
+// (the store sets it): every waiting operation holds one (issue 17).
+type heldRecord struct {
+	Key, Provider string
+	Status        poller.Status
+	Detail        string
+	Labels        map[string]string
+	Generation    int64
+	ExpiresAt     time.Time
+	Lease         persist.Lease
+}
+
+func heldOf(r persist.Record) heldRecord {
+	return heldRecord{Key: r.Key, Provider: r.Provider, Status: r.Status, Detail: r.Detail, Labels: r.Labels,
+		Generation: r.Generation, ExpiresAt: r.ExpiresAt, Lease: r.Lease}
+}
+
+// record is the record to Put with token.
+func (h heldRecord) record(token string) persist.Record {
+	return persist.Record{Key: h.Key, Token: token, Provider: h.Provider, Status: h.Status, Detail: h.Detail, Labels: h.Labels,
+		Generation: h.Generation, ExpiresAt: h.ExpiresAt, Lease: h.Lease}
+}
+
+// heldOp is what an entry keeps of the Resolver's Op (its Match is in the
+// signal index, hashed).
+type heldOp struct {
+	Poller     Poller
+	Host, Kind string
 }
 
 // host is the queue and rate limit of one host. Operations wait in queue

@@ -22,7 +22,7 @@ type saveWork struct {
 	en      *entry
 	pollErr error // the poll's error, when a poll preceded the save
 
-	rec     persist.Record // as stored, without its token
+	rec     heldRecord // as stored
 	gaveUp  bool
 	err     error
 	digest  uint64 // of the token stored, when digested
@@ -71,17 +71,16 @@ func (w *saveWork) run(ctx context.Context, e *Engine) {
 	en := w.en
 	p := en.op.Poller
 	key := en.rec.Key
-	rec := en.rec
 	tok, skip, err := w.token(p)
 	if err != nil {
 		w.err = fmt.Errorf("fleet: resume token of %q: %w", key, err)
 		return
 	}
 	if skip {
-		w.rec, w.skipped = rec, true
+		w.rec, w.skipped = en.rec, true
 		return
 	}
-	rec.Token = tok
+	rec := en.rec.record(tok)
 	if last := p.Last(); last.Status != "" {
 		rec.Status, rec.Detail = last.Status, clip(last.Detail, persist.MaxDetailLen)
 	}
@@ -102,8 +101,7 @@ func (w *saveWork) run(ctx context.Context, e *Engine) {
 	}
 	// A terminal record is never claimed again: its lease needs no release
 	// (one round trip less per operation) and simply lapses.
-	out.Token = ""
-	w.rec = out
+	w.rec = heldOf(out)
 }
 
 func (w *saveWork) apply(e *Engine, _ *housekeeping, now time.Time) {
