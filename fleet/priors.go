@@ -293,6 +293,22 @@ func kmQuantile(done, running []float64, q float64, minSamples int) time.Duratio
 	if len(done)+len(running) < max(minSamples, 1) || len(done) == 0 {
 		return 0
 	}
+	at := 0.0
+	kaplanMeier(done, running, func(t, s float64) bool {
+		if s <= 1-q+1e-12 {
+			at = t
+			return false
+		}
+		return true
+	})
+	return time.Duration(at * float64(time.Second))
+}
+
+// kaplanMeier walks the Kaplan–Meier estimate over done (complete
+// durations) with running right-censored at their ages: step is called
+// with each completion time, in order, and the survival just after it,
+// until it returns false. It returns the last survival.
+func kaplanMeier(done, running []float64, step func(t, s float64) bool) float64 {
 	d := slices.Clone(done)
 	slices.Sort(d)
 	r := slices.Clone(running)
@@ -303,29 +319,18 @@ func kmQuantile(done, running []float64, q float64, minSamples int) time.Duratio
 			ri++
 		}
 		s *= 1 - 1/float64(len(d)-i+len(r)-ri)
-		if s <= 1-q+1e-12 {
-			return time.Duration(t * float64(time.Second))
+		if step != nil && !step(t, s) {
+			break
 		}
 	}
-	return 0
+	return s
 }
 
 // kmSurvival is the Kaplan–Meier survival after the last of done (complete
 // durations), with running right-censored at their ages: the share of
 // operations still running then. 1 when nothing is done.
 func kmSurvival(done, running []float64) float64 {
-	d := slices.Clone(done)
-	slices.Sort(d)
-	r := slices.Clone(running)
-	slices.Sort(r)
-	s, ri := 1.0, 0
-	for i, t := range d {
-		for ri < len(r) && r[ri] < t {
-			ri++
-		}
-		s *= 1 - 1/float64(len(d)-i+len(r)-ri)
-	}
-	return s
+	return kaplanMeier(done, running, nil)
 }
 
 // quantile is the q-quantile of samples (seconds) by nearest rank, or 0 with
