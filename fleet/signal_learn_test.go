@@ -128,6 +128,10 @@ func TestSignal_AMissEndsTheSettledStateAndPollsAreTakenBack(t *testing.T) {
 	f.run(found + 2*time.Minute)
 	st := f.s.e.SignalStats()
 	assert.EqualValues(t, 1, st.Missed)
+	// Its notification, or a replay of it, after Grace builds no trust.
+	assert.Zero(t, f.s.signal(Signal{Keys: f.extra}))
+	assert.Equal(t, st.Delivered, f.s.e.SignalStats().Delivered)
+	assert.Zero(t, f.s.e.SignalStats().Late)
 	missed := found + learnOptions.Signals.Grace
 	for _, key := range f.long {
 		// Settled, their next polls would be up to 15 min away; taken
