@@ -3,6 +3,7 @@ package fleet
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/lrokit/lrokit/poller"
@@ -172,17 +173,24 @@ func stringLeaves(v any, out []string, depth int) []string {
 	return out
 }
 
-// matchKeysOf normalises ids and removes duplicates, keeping at most
-// maxMatchKeys keys.
+// matchKeysOf normalises ids to the keys the index holds, without
+// duplicates and at most maxMatchKeys: of each id, only its most general
+// key, the last MatchKeys gives (a URL's path without its host, a Google
+// full name's path, an ARN's resource id). A lookup normalises a
+// notification's identifier to all of its keys, the most general one
+// among them, so it still finds the operation; an operation keeps half
+// the index entries (issue 17), and two operations that differ only in
+// the more specific part (the host, the account) are both polled, which
+// costs a poll, never a result.
 func matchKeysOf(ids []string) []string {
 	var out []string
-	seen := map[string]bool{}
 	for _, id := range ids {
-		for _, k := range MatchKeys(id) {
-			if !seen[k] && len(out) < maxMatchKeys {
-				seen[k] = true
-				out = append(out, k)
-			}
+		ks := MatchKeys(id)
+		if len(ks) == 0 {
+			continue
+		}
+		if k := ks[len(ks)-1]; !slices.Contains(out, k) && len(out) < maxMatchKeys {
+			out = append(out, k)
 		}
 	}
 	return out
