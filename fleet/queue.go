@@ -20,21 +20,21 @@ type entry struct {
 	leaseUntil time.Time // as this engine last confirmed it
 	prevPoll   time.Time
 	saveFails  int
-	inflight   bool
-	wake       bool
-	sample     bool       // its duration counts for the priors
-	unsaved    bool       // the last poll's state is not stored yet
-	lost       bool       // the lease went while a task held it
-	deferred   bool       // due is when to decide again, not to poll (an open hold)
-	isDue      bool       // queued in host.due rather than host.queue
 	kp         *kindPrior // its kind's learned state, for urgency; nil without
-	watched    bool       // a sample the priors follow while it runs
-	digested   bool       // digest is the stored token's (see saveWork.token)
 	digest     uint64     // poller.Token.Digest of the token stored
+	match      []matchKey // its keys in the signal index (see MatchKeys, signal.go)
 
-	// Push signals (signal.go).
-	signaled bool       // a Signal asked for the next poll
-	match    []matchKey // its keys in the signal index (see MatchKeys)
+	// Flags, together (issue 17: an entry per waiting operation).
+	inflight bool
+	wake     bool
+	sample   bool // its duration counts for the priors
+	unsaved  bool // the last poll's state is not stored yet
+	lost     bool // the lease went while a task held it
+	deferred bool // due is when to decide again, not to poll (an open hold)
+	isDue    bool // queued in host.due rather than host.queue
+	watched  bool // a sample the priors follow while it runs
+	digested bool // digest is the stored token's (see saveWork.token)
+	signaled bool // a Signal asked for the next poll (signal.go)
 }
 
 // heldRecord is what an entry keeps of its record between saves: what Put

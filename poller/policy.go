@@ -90,6 +90,34 @@ func (p Policy) Merge(defaults Policy) Policy {
 	return p
 }
 
+// sharedPolicies holds one copy of each resolved policy in use: the pollers
+// of a fleet nearly all have the same one, and keep a pointer to it instead
+// of a copy each (issue 17). Past maxSharedPolicies distinct policies, a
+// poller keeps its own.
+var sharedPolicies struct {
+	sync.Mutex
+	m map[Policy]*Policy
+}
+
+const maxSharedPolicies = 256
+
+// share returns the shared copy of the resolved policy p.
+func (p Policy) share() *Policy {
+	sharedPolicies.Lock()
+	defer sharedPolicies.Unlock()
+	if q := sharedPolicies.m[p]; q != nil {
+		return q
+	}
+	q := &p
+	if len(sharedPolicies.m) < maxSharedPolicies {
+		if sharedPolicies.m == nil {
+			sharedPolicies.m = map[Policy]*Policy{}
+		}
+		sharedPolicies.m[p] = q
+	}
+	return q
+}
+
 // jitter is the randomization factor: Jitter, or 0 for none.
 func (p Policy) jitter() float64 { return max(p.Jitter, 0) }
 
@@ -238,6 +266,9 @@ type retryBackOff struct {
 	clock    backoff.Clock
 	b        *backoff.ExponentialBackOff // made at the first failure
 	attempts int
+	// gaveUp is the error the poller gave up with (Final), until a poll
+	// succeeds: here rather than in every Poller (issue 17).
+	gaveUp *PollError
 }
 
 func newRetryBackOff(p Policy, clock backoff.Clock) *retryBackOff {
@@ -288,13 +319,21 @@ func (r *retryBackOff) reset() {
 	if r == nil {
 		return
 	}
-	r.attempts = 0
+	r.attempts, r.gaveUp = 0, nil
 	if r.b != nil {
 		r.b.Reset()
 	}
 }
 
 // tries returns the consecutive failures counted (0 when none was).
+// given is the error the poller gave up with, if it did.
+func (r *retryBackOff) given() *PollError {
+	if r == nil {
+		return nil
+	}
+	return r.gaveUp
+}
+
 func (r *retryBackOff) tries() int {
 	if r == nil {
 		return 0

@@ -75,8 +75,8 @@ func (p *Poller[T]) Wait(ctx context.Context, opts *WaitOptions) (_ T, err error
 	watch := p.watchOpts()
 	stallAfter := stallThreshold(&watch, wo.StallAfter)
 	for !p.done {
-		if p.gaveUp != nil {
-			return zero, p.gaveUp
+		if pe := p.retry.given(); pe != nil {
+			return zero, pe
 		}
 		wake, atDeadline := p.next, false
 		if !p.deadline.IsZero() && !wake.Before(p.deadline) {
