@@ -88,14 +88,14 @@ type Config struct {
 	// host:port (for Doers whose redirect policy the engine does not own,
 	// such as an azcore pipeline's transport).
 	GuardRedirects bool
+	// ImportAzcore lets Resume accept azcore runtime.Poller resume tokens.
+	ImportAzcore bool
 	// NotFoundGrace treats 404 from a status or result URL as "not ready
 	// yet" for this long after the first such 404.
 	NotFoundGrace time.Duration
 	// ResponseError builds the error for an unexpected response (its Body
 	// can be read again); nil means NewResponseError.
 	ResponseError func(resp *http.Response, body []byte) error
-	// ImportAzcore lets Resume accept azcore runtime.Poller resume tokens.
-	ImportAzcore bool
 	// Clock supplies "now" for Retry-After; nil means poller.SystemClock.
 	Clock poller.Clock
 	// Header is added to every request of the operation (polls, final

@@ -101,8 +101,8 @@ func ruleFor(method string, kind Kind, via string) finalRule {
 // URL that will be requested is refused when the operation ends, not at
 // Result.
 func (o *Op) finalSource() (*url.URL, []byte, error) {
-	rule := ruleFor(o.st.Method, o.kind, o.st.FinalStateVia)
-	if o.st.Fallback && o.haveFinal && o.st.Method != http.MethodDelete {
+	rule := ruleFor(o.st.Method, o.kind(), o.st.FinalStateVia)
+	if o.st.Fallback && (o.final != nil) && o.st.Method != http.MethodDelete {
 		// The status URL is gone and the resource itself answered last
 		// (see gone): its body is the result, as for the body protocol.
 		rule = finalRule{Sources: []source{srcLastBody, srcOriginal}}
@@ -137,19 +137,19 @@ func (o *Op) finalSource() (*url.URL, []byte, error) {
 				return get(o.st.ContentLocation, "Content-Location")
 			}
 		case srcStatusBody:
-			if o.statusBody != nil || o.kind != KindDone {
+			if o.statusBody != nil || o.kind() != KindDone {
 				return nil, o.statusBody, nil
 			}
 		case srcLastBody:
-			if o.haveFinal && len(bytes.TrimSpace(o.final)) > 0 {
+			if (o.final != nil) && len(bytes.TrimSpace(o.final)) > 0 {
 				return nil, o.final, nil
 			}
-			if o.haveFinal && len(rule.Sources) == 1 {
+			if (o.final != nil) && len(rule.Sources) == 1 {
 				return nil, nil, nil // an empty final body is the (empty) result
 			}
 		}
 	}
-	if o.kind == KindDone && !o.haveFinal && !o.st.NoContent && len(rule.Sources) > 0 {
+	if o.kind() == KindDone && !(o.final != nil) && !o.st.NoContent && len(rule.Sources) > 0 {
 		return nil, nil, fmt.Errorf("%s: %w", o.Name(), ErrResultNotKept)
 	}
 	return nil, nil, nil
@@ -178,7 +178,7 @@ func (o *Op) Result(ctx context.Context, out any) error {
 		switch {
 		case code >= 200 && code <= 299:
 			o.st.NotFoundSince = time.Time{}
-			o.final, o.haveFinal = body, true
+			o.final = finalBody(body)
 			return decode(body, "", out)
 		case isRedirect(code):
 			if u, err = o.resolve(u, resp.Header.Get("Location"), "redirect"); err != nil {

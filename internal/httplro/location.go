@@ -53,7 +53,7 @@ func pollLocation(ctx context.Context, o *Op) (poller.Observation, error) {
 		o.st.NotFoundSince = time.Time{}
 		o.st.Seen = true
 		o.st.Result = target.String()
-		o.final, o.haveFinal = nil, false
+		o.final = nil
 		return o.observe(fmt.Sprintf("Location: %d redirect to the result", code), poller.StatusSucceeded, http.StatusText(code), poller.ProgressUnknown, resp), nil
 	case code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusProxyAuthRequired || poller.TransientHTTPStatus(code):
 		return poller.Observation{}, o.httpFailure(resp, body)
@@ -109,7 +109,7 @@ func pollLocation(ctx context.Context, o *Op) (poller.Observation, error) {
 		case poller.StatusFailed, poller.StatusCanceled:
 			obs.Err = o.opError(st, b, resp, body, "status is "+b.Status)
 		case poller.StatusSucceeded:
-			o.statusBody, o.final, o.haveFinal = body, body, true
+			o.statusBody, o.final = body, finalBody(body)
 			if b.ResourceLocation != "" {
 				o.st.Result = b.ResourceLocation
 			}
@@ -126,11 +126,11 @@ func pollLocation(ctx context.Context, o *Op) (poller.Observation, error) {
 		case poller.StatusFailed, poller.StatusCanceled:
 			obs.Err = o.opError(st, b, resp, body, "provisioningState is "+b.ProvisioningState)
 		case poller.StatusSucceeded:
-			o.final, o.haveFinal = body, true
+			o.final = finalBody(body)
 		}
 		return obs, nil
 	}
 	// Any other 2xx: done, and its body is the result (ARM Location rule).
-	o.final, o.haveFinal = body, true
+	o.final = finalBody(body)
 	return o.observe(fmt.Sprintf("Location: %d without a status (ARM: done)", code), poller.StatusSucceeded, "Succeeded", poller.ProgressUnknown, resp), nil
 }

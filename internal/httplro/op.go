@@ -20,8 +20,7 @@ import (
 // concurrent use.
 type Op struct {
 	cfg   Config
-	kind  Kind
-	proto *protocol // nil for KindDone
+	proto *protocol // nil for KindDone; see kind
 	st    State
 	// orig is the original request's URL, parsed: nil for imported azcore
 	// Location tokens, and nil for a resumed operation that does not poll
@@ -35,11 +34,31 @@ type Op struct {
 
 	// In memory only: bodies are never put in tokens.
 	statusBody []byte
-	final      []byte
-	haveFinal  bool
+	final      []byte              // nil until known; an empty body is noBody (see finalBody)
 	lastDone   *poller.Observation // KindDone only
 
 	wire wire // send's reuse between requests
+}
+
+// kind is the operation's protocol, or KindDone once nothing is left to
+// follow (kept as the protocol alone: issue 17).
+func (o *Op) kind() Kind {
+	if o.proto == nil {
+		return KindDone
+	}
+	return o.proto.kind
+}
+
+// noBody is the final body of an operation whose final response had none:
+// known, and empty.
+var noBody = []byte{}
+
+// finalBody is body as Op.final, where nil means "not known yet".
+func finalBody(body []byte) []byte {
+	if body == nil {
+		return noBody
+	}
+	return body
 }
 
 // Name returns the method and the original URL without its query string.
@@ -129,7 +148,7 @@ func armResourceType(path string) string {
 // (trust.MayBeCapability) are not parsed, and appendState writes the state
 // straight into the buffer returned.
 func (o *Op) Token() (poller.Token, error) {
-	tok := poller.Token{Provider: o.cfg.Provider, Kind: string(o.kind)}
+	tok := poller.Token{Provider: o.cfg.Provider, Kind: string(o.kind())}
 	st := &o.st
 	for _, s := range [...]string{st.URL, st.Poll, st.Location, st.ContentLocation, st.Result} {
 		if trust.MayBeCapability(s) {
@@ -228,7 +247,7 @@ func hasPollingHeader(h http.Header) bool {
 // Poll performs one round trip and reports the operation's state.
 func (o *Op) Poll(ctx context.Context) (poller.Observation, error) {
 	switch {
-	case o.kind == KindDone:
+	case o.kind() == KindDone:
 		return *o.lastDone, nil
 	case o.st.Fallback:
 		return pollResource(ctx, o)
@@ -331,7 +350,7 @@ func pollResource(ctx context.Context, o *Op) (poller.Observation, error) {
 	case poller.StatusFailed, poller.StatusCanceled:
 		obs.Err = o.opError(st, b, resp, body, "provisioningState is "+word)
 	case poller.StatusSucceeded:
-		o.final, o.haveFinal = body, true
+		o.final = finalBody(body)
 	}
 	return obs, nil
 }
@@ -341,7 +360,7 @@ func pollResource(ctx context.Context, o *Op) (poller.Observation, error) {
 // support it; a 405 means the service does not.
 func (o *Op) Cancel(ctx context.Context) error {
 	if o.proto == nil || o.proto.cancel == nil || !o.proto.cancel(&o.cfg) || o.st.Fallback {
-		return fmt.Errorf("%s: a %s operation cannot be canceled: %w", o.Name(), o.kind, poller.ErrCancelNotSupported)
+		return fmt.Errorf("%s: a %s operation cannot be canceled: %w", o.Name(), o.kind(), poller.ErrCancelNotSupported)
 	}
 	resp, body, err := o.send(ctx, http.MethodDelete, o.poll)
 	if err != nil {

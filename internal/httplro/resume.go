@@ -88,7 +88,7 @@ func rebuild(kind Kind, st State, secrets map[string]string, cfg Config) (*Op, e
 	default:
 		return nil, bad("its method is not PUT, PATCH, POST or DELETE")
 	}
-	o := &Op{cfg: cfg, kind: kind, proto: protocolOf(kind), st: st, trusted: cfg.Trusted}
+	o := &Op{cfg: cfg, proto: protocolOf(kind), st: st, trusted: cfg.Trusted}
 	// Every URL the token names must be inside the caller's anchors, not
 	// merely agree with the token's other URLs: an attacker edits them all.
 	var orig *url.URL

@@ -121,7 +121,7 @@ func Start(resp *http.Response, cfg Config) (*Op, poller.Observation, error) {
 	// 2. Still running: the polling URL must be absolute (Azure) and
 	// trusted; other URLs are kept if usable, and refused at once only
 	// when the final-result table will request them.
-	o.proto, o.kind = p, p.kind
+	o.proto = p
 	if p.header != "" {
 		u, err := o.resolve(&orig, h.Get(p.header), p.header)
 		if err != nil {
@@ -156,8 +156,8 @@ func Start(resp *http.Response, cfg Config) (*Op, poller.Observation, error) {
 
 // startDone makes the operation of an initial response that finished it.
 func (o *Op) startDone(resp *http.Response, body []byte, b Body, word string) (*Op, poller.Observation, error) {
-	o.kind = KindDone
-	o.final, o.haveFinal = body, true
+	o.proto = nil // done: no protocol left to follow
+	o.final = finalBody(body)
 	o.st.NoContent = len(bytes.TrimSpace(body)) == 0
 	if o.cfg.REST {
 		// Only requested when the body is empty: kept if usable.
@@ -190,7 +190,7 @@ func (o *Op) secondary(ref, what string, src source) (string, error) {
 	if err == nil {
 		return u.String(), nil
 	}
-	if src != "" && slices.Contains(ruleFor(o.st.Method, o.kind, o.st.FinalStateVia).Sources, src) {
+	if src != "" && slices.Contains(ruleFor(o.st.Method, o.kind(), o.st.FinalStateVia).Sources, src) {
 		return "", err
 	}
 	return "", nil

@@ -62,7 +62,7 @@ func FuzzAppendState(f *testing.F) {
 // A token taken after every poll costs one allocation, its state's
 // encoding; a state with a credential-bearing URL is redacted as before.
 func TestTokenAllocs(t *testing.T) {
-	o := &Op{cfg: Config{Provider: "azure"}, kind: KindAsync, st: State{Method: "PUT",
+	o := &Op{cfg: Config{Provider: "azure"}, proto: protocolOf(KindAsync), st: State{Method: "PUT",
 		URL:  "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.Test/widgets/w?api-version=2024-01-01",
 		Poll: "https://management.azure.com/providers/Microsoft.Test/locations/l/operationStatuses/o?api-version=2024-01-01&t=1", Seen: true}}
 	tok, err := o.Token()
