@@ -206,23 +206,30 @@ func dueFirst(a, b *entry) bool {
 	return a.rec.Key < b.rec.Key
 }
 
-func (q *opHeap) Swap(i, j int) {
-	q.queue[i], q.queue[j] = q.queue[j], q.queue[i]
-	q.queue[i].idx, q.queue[j].idx = i, j
+func (q *opHeap) Swap(i, j int) { swapEntries(q.queue, i, j) }
+func (q *opHeap) Push(x any)    { pushEntry(&q.queue, x.(*entry)) }
+func (q *opHeap) Pop() any      { return popEntry(&q.queue) }
+
+// swapEntries, pushEntry and popEntry are the container/heap plumbing of
+// both of a host's heaps: entries know their index in the one they are in.
+func swapEntries(q []*entry, i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].idx, q[j].idx = i, j
 }
-func (q *opHeap) Push(x any) {
-	en := x.(*entry)
-	en.idx = len(q.queue)
-	q.queue = append(q.queue, en)
+
+func pushEntry(q *[]*entry, en *entry) {
+	en.idx = len(*q)
+	*q = append(*q, en)
 }
-func (q *opHeap) Pop() any {
-	n := len(q.queue) - 1
-	en := q.queue[n]
-	q.queue[n] = nil
-	q.queue = q.queue[:n]
+
+func popEntry(q *[]*entry) *entry {
+	n := len(*q) - 1
+	en := (*q)[n]
+	(*q)[n] = nil
+	*q = (*q)[:n]
 	en.idx = -1
 	if n == 0 {
-		q.queue = nil // let a drained host's backing array go
+		*q = nil // let a drained host's backing array go
 	}
 	return en
 }
@@ -235,26 +242,9 @@ func (q *dueHeap) Less(i, j int) bool {
 	a, b := q.due[i], q.due[j]
 	return pollsFirst(a.urgency(), b.urgency(), a.rec.Key, b.rec.Key)
 }
-func (q *dueHeap) Swap(i, j int) {
-	q.due[i], q.due[j] = q.due[j], q.due[i]
-	q.due[i].idx, q.due[j].idx = i, j
-}
-func (q *dueHeap) Push(x any) {
-	en := x.(*entry)
-	en.idx = len(q.due)
-	q.due = append(q.due, en)
-}
-func (q *dueHeap) Pop() any {
-	n := len(q.due) - 1
-	en := q.due[n]
-	q.due[n] = nil
-	q.due = q.due[:n]
-	en.idx = -1
-	if n == 0 {
-		q.due = nil
-	}
-	return en
-}
+func (q *dueHeap) Swap(i, j int) { swapEntries(q.due, i, j) }
+func (q *dueHeap) Push(x any)    { pushEntry(&q.due, x.(*entry)) }
+func (q *dueHeap) Pop() any      { return popEntry(&q.due) }
 
 // hostHeap orders the hosts that have queued operations by readyAt.
 type hostHeap []*host
