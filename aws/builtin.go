@@ -2,8 +2,10 @@ package aws
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -44,6 +46,28 @@ func JoinStatuses[T any](items []T, f func(T) (status, reason string)) (string, 
 		}
 	}
 	return strings.Join(words, ","), reason
+}
+
+// FromSDKWaiter returns d with the acceptor and model delays of a generated
+// SDK waiter, read through its constructor without waiting:
+//
+//	d = aws.FromSDKWaiter(d, cloudformation.NewStackCreateCompleteWaiter)
+//
+// Every generated waiter's constructor sets its options' Retryable,
+// MinDelay and MaxDelay before it applies option functions; the option
+// function given here copies them (by field name: the options types differ
+// per waiter). A constructor whose options lack one of them panics, which
+// MustRegister's init turns into a failure at start, caught by the
+// packages' tests.
+func FromSDKWaiter[In, Out, C, O, W any](d Definition[In, Out], newWaiter func(C, ...func(*O)) W) Definition[In, Out] {
+	var client C // never called: the waiter is built, not run
+	newWaiter(client, func(o *O) {
+		v := reflect.ValueOf(o).Elem()
+		d.Accept = v.FieldByName("Retryable").Interface().(func(context.Context, *In, *Out, error) (bool, error))
+		d.MinDelay = v.FieldByName("MinDelay").Interface().(time.Duration)
+		d.MaxDelay = v.FieldByName("MaxDelay").Interface().(time.Duration)
+	})
+	return d
 }
 
 // MustRegister builds and registers a waiter, and panics if either fails:

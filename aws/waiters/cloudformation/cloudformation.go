@@ -23,16 +23,10 @@ func init() {
 		return stacksDef{Name: "cloudformation." + name, Describe: describe, Status: status}
 	}
 
-	d := stack("StackCreateComplete")
-	sdk.NewStackCreateCompleteWaiter(nil, func(o *sdk.StackCreateCompleteWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(d)
+	aws.MustRegister(aws.FromSDKWaiter(stack("StackCreateComplete"), sdk.NewStackCreateCompleteWaiter))
 
-	d = stack("StackUpdateComplete")
-	sdk.NewStackUpdateCompleteWaiter(nil, func(o *sdk.StackUpdateCompleteWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
+	d := stack("StackUpdateComplete")
+	d = aws.FromSDKWaiter(d, sdk.NewStackUpdateCompleteWaiter)
 	// CancelUpdateStack rolls an update back: UPDATE_ROLLBACK_COMPLETE,
 	// a failure of this waiter, then means the cancel took effect.
 	d.Cancel = func(cfg awssdk.Config) func(context.Context, *sdk.DescribeStacksInput) error {
@@ -48,29 +42,10 @@ func init() {
 	d.CanceledStatuses = []string{"UPDATE_ROLLBACK_COMPLETE"}
 	aws.MustRegister(d)
 
-	d = stack("StackDeleteComplete")
-	sdk.NewStackDeleteCompleteWaiter(nil, func(o *sdk.StackDeleteCompleteWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(d)
-
-	d = stack("StackImportComplete")
-	sdk.NewStackImportCompleteWaiter(nil, func(o *sdk.StackImportCompleteWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(d)
-
-	d = stack("StackRollbackComplete")
-	sdk.NewStackRollbackCompleteWaiter(nil, func(o *sdk.StackRollbackCompleteWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(d)
-
-	d = stack("StackExists")
-	sdk.NewStackExistsWaiter(nil, func(o *sdk.StackExistsWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(d)
+	aws.MustRegister(aws.FromSDKWaiter(stack("StackDeleteComplete"), sdk.NewStackDeleteCompleteWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(stack("StackImportComplete"), sdk.NewStackImportCompleteWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(stack("StackRollbackComplete"), sdk.NewStackRollbackCompleteWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(stack("StackExists"), sdk.NewStackExistsWaiter))
 
 	cs := aws.Definition[sdk.DescribeChangeSetInput, sdk.DescribeChangeSetOutput]{
 		Name:     "cloudformation.ChangeSetCreateComplete",
@@ -79,9 +54,7 @@ func init() {
 			return string(out.Status), deref(out.StatusReason)
 		},
 	}
-	sdk.NewChangeSetCreateCompleteWaiter(nil, func(o *sdk.ChangeSetCreateCompleteWaiterOptions) {
-		cs.Accept, cs.MinDelay, cs.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
+	cs = aws.FromSDKWaiter(cs, sdk.NewChangeSetCreateCompleteWaiter)
 	aws.MustRegister(cs)
 }
 

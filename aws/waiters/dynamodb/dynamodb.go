@@ -19,14 +19,6 @@ func init() {
 			},
 		}
 	}
-	d := table("TableExists")
-	sdk.NewTableExistsWaiter(nil, func(o *sdk.TableExistsWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(d)
-	d = table("TableNotExists")
-	sdk.NewTableNotExistsWaiter(nil, func(o *sdk.TableNotExistsWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(d)
+	aws.MustRegister(aws.FromSDKWaiter(table("TableExists"), sdk.NewTableExistsWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(table("TableNotExists"), sdk.NewTableNotExistsWaiter))
 }

@@ -30,26 +30,10 @@ func init() {
 			},
 		}
 	}
-	i := instances("InstanceRunning")
-	sdk.NewInstanceRunningWaiter(nil, func(o *sdk.InstanceRunningWaiterOptions) {
-		i.Accept, i.MinDelay, i.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(i)
-	i = instances("InstanceStopped")
-	sdk.NewInstanceStoppedWaiter(nil, func(o *sdk.InstanceStoppedWaiterOptions) {
-		i.Accept, i.MinDelay, i.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(i)
-	i = instances("InstanceTerminated")
-	sdk.NewInstanceTerminatedWaiter(nil, func(o *sdk.InstanceTerminatedWaiterOptions) {
-		i.Accept, i.MinDelay, i.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(i)
-	i = instances("InstanceExists")
-	sdk.NewInstanceExistsWaiter(nil, func(o *sdk.InstanceExistsWaiterOptions) {
-		i.Accept, i.MinDelay, i.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(i)
+	aws.MustRegister(aws.FromSDKWaiter(instances("InstanceRunning"), sdk.NewInstanceRunningWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(instances("InstanceStopped"), sdk.NewInstanceStoppedWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(instances("InstanceTerminated"), sdk.NewInstanceTerminatedWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(instances("InstanceExists"), sdk.NewInstanceExistsWaiter))
 
 	instanceStatus := func(name string, summary func(types.InstanceStatus) *types.InstanceStatusSummary) aws.Definition[sdk.DescribeInstanceStatusInput, sdk.DescribeInstanceStatusOutput] {
 		return aws.Definition[sdk.DescribeInstanceStatusInput, sdk.DescribeInstanceStatusOutput]{
@@ -66,14 +50,10 @@ func init() {
 		}
 	}
 	s := instanceStatus("InstanceStatusOk", func(s types.InstanceStatus) *types.InstanceStatusSummary { return s.InstanceStatus })
-	sdk.NewInstanceStatusOkWaiter(nil, func(o *sdk.InstanceStatusOkWaiterOptions) {
-		s.Accept, s.MinDelay, s.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
+	s = aws.FromSDKWaiter(s, sdk.NewInstanceStatusOkWaiter)
 	aws.MustRegister(s)
 	s = instanceStatus("SystemStatusOk", func(s types.InstanceStatus) *types.InstanceStatusSummary { return s.SystemStatus })
-	sdk.NewSystemStatusOkWaiter(nil, func(o *sdk.SystemStatusOkWaiterOptions) {
-		s.Accept, s.MinDelay, s.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
+	s = aws.FromSDKWaiter(s, sdk.NewSystemStatusOkWaiter)
 	aws.MustRegister(s)
 
 	volumes := func(name string) aws.Definition[sdk.DescribeVolumesInput, sdk.DescribeVolumesOutput] {
@@ -85,21 +65,9 @@ func init() {
 			},
 		}
 	}
-	v := volumes("VolumeAvailable")
-	sdk.NewVolumeAvailableWaiter(nil, func(o *sdk.VolumeAvailableWaiterOptions) {
-		v.Accept, v.MinDelay, v.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(v)
-	v = volumes("VolumeDeleted")
-	sdk.NewVolumeDeletedWaiter(nil, func(o *sdk.VolumeDeletedWaiterOptions) {
-		v.Accept, v.MinDelay, v.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(v)
-	v = volumes("VolumeInUse")
-	sdk.NewVolumeInUseWaiter(nil, func(o *sdk.VolumeInUseWaiterOptions) {
-		v.Accept, v.MinDelay, v.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(v)
+	aws.MustRegister(aws.FromSDKWaiter(volumes("VolumeAvailable"), sdk.NewVolumeAvailableWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(volumes("VolumeDeleted"), sdk.NewVolumeDeletedWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(volumes("VolumeInUse"), sdk.NewVolumeInUseWaiter))
 
 	images := func(name string) aws.Definition[sdk.DescribeImagesInput, sdk.DescribeImagesOutput] {
 		return aws.Definition[sdk.DescribeImagesInput, sdk.DescribeImagesOutput]{
@@ -116,16 +84,8 @@ func init() {
 			},
 		}
 	}
-	im := images("ImageAvailable")
-	sdk.NewImageAvailableWaiter(nil, func(o *sdk.ImageAvailableWaiterOptions) {
-		im.Accept, im.MinDelay, im.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(im)
-	im = images("ImageExists")
-	sdk.NewImageExistsWaiter(nil, func(o *sdk.ImageExistsWaiterOptions) {
-		im.Accept, im.MinDelay, im.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(im)
+	aws.MustRegister(aws.FromSDKWaiter(images("ImageAvailable"), sdk.NewImageAvailableWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(images("ImageExists"), sdk.NewImageExistsWaiter))
 
 	nats := func(name string) aws.Definition[sdk.DescribeNatGatewaysInput, sdk.DescribeNatGatewaysOutput] {
 		return aws.Definition[sdk.DescribeNatGatewaysInput, sdk.DescribeNatGatewaysOutput]{
@@ -138,16 +98,8 @@ func init() {
 			},
 		}
 	}
-	ng := nats("NatGatewayAvailable")
-	sdk.NewNatGatewayAvailableWaiter(nil, func(o *sdk.NatGatewayAvailableWaiterOptions) {
-		ng.Accept, ng.MinDelay, ng.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(ng)
-	ng = nats("NatGatewayDeleted")
-	sdk.NewNatGatewayDeletedWaiter(nil, func(o *sdk.NatGatewayDeletedWaiterOptions) {
-		ng.Accept, ng.MinDelay, ng.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(ng)
+	aws.MustRegister(aws.FromSDKWaiter(nats("NatGatewayAvailable"), sdk.NewNatGatewayAvailableWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(nats("NatGatewayDeleted"), sdk.NewNatGatewayDeletedWaiter))
 }
 
 func deref(s *string) string {

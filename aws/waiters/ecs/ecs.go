@@ -17,16 +17,8 @@ func init() {
 			Status:   ecsStatus,
 		}
 	}
-	d := svc("ServicesStable")
-	sdk.NewServicesStableWaiter(nil, func(o *sdk.ServicesStableWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(d)
-	d = svc("ServicesInactive")
-	sdk.NewServicesInactiveWaiter(nil, func(o *sdk.ServicesInactiveWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(d)
+	aws.MustRegister(aws.FromSDKWaiter(svc("ServicesStable"), sdk.NewServicesStableWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(svc("ServicesInactive"), sdk.NewServicesInactiveWaiter))
 }
 
 func ecsStatus(out *sdk.DescribeServicesOutput) (string, string) {

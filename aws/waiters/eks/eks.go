@@ -23,16 +23,8 @@ func init() {
 			},
 		}
 	}
-	c := cluster("ClusterActive")
-	sdk.NewClusterActiveWaiter(nil, func(o *sdk.ClusterActiveWaiterOptions) {
-		c.Accept, c.MinDelay, c.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(c)
-	c = cluster("ClusterDeleted")
-	sdk.NewClusterDeletedWaiter(nil, func(o *sdk.ClusterDeletedWaiterOptions) {
-		c.Accept, c.MinDelay, c.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(c)
+	aws.MustRegister(aws.FromSDKWaiter(cluster("ClusterActive"), sdk.NewClusterActiveWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(cluster("ClusterDeleted"), sdk.NewClusterDeletedWaiter))
 
 	nodegroup := func(name string) aws.Definition[sdk.DescribeNodegroupInput, sdk.DescribeNodegroupOutput] {
 		return aws.Definition[sdk.DescribeNodegroupInput, sdk.DescribeNodegroupOutput]{
@@ -50,16 +42,8 @@ func init() {
 			},
 		}
 	}
-	n := nodegroup("NodegroupActive")
-	sdk.NewNodegroupActiveWaiter(nil, func(o *sdk.NodegroupActiveWaiterOptions) {
-		n.Accept, n.MinDelay, n.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(n)
-	n = nodegroup("NodegroupDeleted")
-	sdk.NewNodegroupDeletedWaiter(nil, func(o *sdk.NodegroupDeletedWaiterOptions) {
-		n.Accept, n.MinDelay, n.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(n)
+	aws.MustRegister(aws.FromSDKWaiter(nodegroup("NodegroupActive"), sdk.NewNodegroupActiveWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(nodegroup("NodegroupDeleted"), sdk.NewNodegroupDeletedWaiter))
 
 	addon := func(name string) aws.Definition[sdk.DescribeAddonInput, sdk.DescribeAddonOutput] {
 		return aws.Definition[sdk.DescribeAddonInput, sdk.DescribeAddonOutput]{
@@ -77,16 +61,8 @@ func init() {
 			},
 		}
 	}
-	a := addon("AddonActive")
-	sdk.NewAddonActiveWaiter(nil, func(o *sdk.AddonActiveWaiterOptions) {
-		a.Accept, a.MinDelay, a.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(a)
-	a = addon("AddonDeleted")
-	sdk.NewAddonDeletedWaiter(nil, func(o *sdk.AddonDeletedWaiterOptions) {
-		a.Accept, a.MinDelay, a.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(a)
+	aws.MustRegister(aws.FromSDKWaiter(addon("AddonActive"), sdk.NewAddonActiveWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(addon("AddonDeleted"), sdk.NewAddonDeletedWaiter))
 }
 
 func issue(code string, msg *string) string {

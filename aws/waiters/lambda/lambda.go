@@ -27,19 +27,13 @@ func init() {
 		return string(out.Configuration.LastUpdateStatus), deref(out.Configuration.LastUpdateStatusReason)
 	}
 	d := fn("FunctionActiveV2", state)
-	sdk.NewFunctionActiveV2Waiter(nil, func(o *sdk.FunctionActiveV2WaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
+	d = aws.FromSDKWaiter(d, sdk.NewFunctionActiveV2Waiter)
 	aws.MustRegister(d)
 	d = fn("FunctionUpdatedV2", update)
-	sdk.NewFunctionUpdatedV2Waiter(nil, func(o *sdk.FunctionUpdatedV2WaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
+	d = aws.FromSDKWaiter(d, sdk.NewFunctionUpdatedV2Waiter)
 	aws.MustRegister(d)
 	d = fn("FunctionExists", state)
-	sdk.NewFunctionExistsWaiter(nil, func(o *sdk.FunctionExistsWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
+	d = aws.FromSDKWaiter(d, sdk.NewFunctionExistsWaiter)
 	aws.MustRegister(d)
 
 	conf := func(name string, status func(*sdk.GetFunctionConfigurationOutput) (string, string)) aws.Definition[sdk.GetFunctionConfigurationInput, sdk.GetFunctionConfigurationOutput] {
@@ -52,16 +46,12 @@ func init() {
 	c := conf("FunctionActive", func(out *sdk.GetFunctionConfigurationOutput) (string, string) {
 		return string(out.State), deref(out.StateReason)
 	})
-	sdk.NewFunctionActiveWaiter(nil, func(o *sdk.FunctionActiveWaiterOptions) {
-		c.Accept, c.MinDelay, c.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
+	c = aws.FromSDKWaiter(c, sdk.NewFunctionActiveWaiter)
 	aws.MustRegister(c)
 	c = conf("FunctionUpdated", func(out *sdk.GetFunctionConfigurationOutput) (string, string) {
 		return string(out.LastUpdateStatus), deref(out.LastUpdateStatusReason)
 	})
-	sdk.NewFunctionUpdatedWaiter(nil, func(o *sdk.FunctionUpdatedWaiterOptions) {
-		c.Accept, c.MinDelay, c.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
+	c = aws.FromSDKWaiter(c, sdk.NewFunctionUpdatedWaiter)
 	aws.MustRegister(c)
 }
 

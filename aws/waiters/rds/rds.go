@@ -23,16 +23,8 @@ func init() {
 			},
 		}
 	}
-	d := db("DBInstanceAvailable")
-	sdk.NewDBInstanceAvailableWaiter(nil, func(o *sdk.DBInstanceAvailableWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(d)
-	d = db("DBInstanceDeleted")
-	sdk.NewDBInstanceDeletedWaiter(nil, func(o *sdk.DBInstanceDeletedWaiterOptions) {
-		d.Accept, d.MinDelay, d.MaxDelay = o.Retryable, o.MinDelay, o.MaxDelay
-	})
-	aws.MustRegister(d)
+	aws.MustRegister(aws.FromSDKWaiter(db("DBInstanceAvailable"), sdk.NewDBInstanceAvailableWaiter))
+	aws.MustRegister(aws.FromSDKWaiter(db("DBInstanceDeleted"), sdk.NewDBInstanceDeletedWaiter))
 }
 
 func deref(s *string) string {
