@@ -83,6 +83,29 @@ func startWorker(t testing.TB, c client.Client, queue string, clients lrotempora
 	return stop
 }
 
+// started is a WaitOperation run of a test's own: its client, a context of
+// a minute, and the run.
+type started struct {
+	c   client.Client
+	ctx context.Context
+	run client.WorkflowRun
+}
+
+// startWaiting runs a worker for clients on the test's own queue and starts
+// a WaitOperation of token on it with input in.
+func startWaiting(t testing.TB, clients lrotemporal.Clients, token string, in lrotemporal.WaitInput) started {
+	t.Helper()
+	c := dial(t)
+	queue := queueName(t)
+	startWorker(t, c, queue, clients, worker.Options{})
+	ctx := ctxFor(t, time.Minute)
+	run, err := lrotemporal.Start(ctx, c, token, &lrotemporal.StartOptions{TaskQueue: queue, Input: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return started{c, ctx, run}
+}
+
 func ctxFor(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)

@@ -46,14 +46,8 @@ func TestTokenFromACLIBeginResumesIntoAWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c := dial(t)
-	queue := queueName(t)
-	startWorker(t, c, queue, ops.clients(), worker.Options{})
-	ctx := ctxFor(t, time.Minute)
-	run, err := lrotemporal.Start(ctx, c, token, &lrotemporal.StartOptions{TaskQueue: queue})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := startWaiting(t, ops.clients(), token, lrotemporal.WaitInput{})
+	ctx, run := st.ctx, st.run
 	out, err := lrotemporal.Result(ctx, run)
 	if err != nil || out.Status != poller.StatusSucceeded {
 		t.Fatalf("outcome %+v, err %v", out, err)
@@ -231,14 +225,8 @@ func TestThrottledPollIsRetriedInsideTheActivity(t *testing.T) {
 	ops.addPolls("429", 5, false)
 	ops.throttle["429"] = map[int]bool{2: true, 3: true}
 	token := ops.begin(t, "429")
-	c := dial(t)
-	queue := queueName(t)
-	startWorker(t, c, queue, ops.clients(), worker.Options{})
-	ctx := ctxFor(t, time.Minute)
-	run, err := lrotemporal.Start(ctx, c, token, &lrotemporal.StartOptions{TaskQueue: queue})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := startWaiting(t, ops.clients(), token, lrotemporal.WaitInput{})
+	c, ctx, run := st.c, st.ctx, st.run
 	out, err := lrotemporal.Result(ctx, run)
 	if err != nil || out.Status != poller.StatusSucceeded {
 		t.Fatalf("outcome %+v, err %v", out, err)

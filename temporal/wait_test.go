@@ -11,7 +11,6 @@ import (
 
 	lroauto "cloud.google.com/go/longrunning/autogen"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"go.temporal.io/sdk/worker"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -210,14 +209,8 @@ func TestWaitOperationSucceedsOnEveryProvider(t *testing.T) {
 	for _, pc := range providers {
 		t.Run(pc.name, func(t *testing.T) {
 			op := pc.begin(t, succeeds)
-			c := dial(t)
-			queue := queueName(t)
-			startWorker(t, c, queue, op.clients, worker.Options{})
-			ctx := ctxFor(t, time.Minute)
-			run, err := lrotemporal.Start(ctx, c, op.token, &lrotemporal.StartOptions{TaskQueue: queue})
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := startWaiting(t, op.clients, op.token, lrotemporal.WaitInput{})
+			ctx, run := st.ctx, st.run
 			out, err := lrotemporal.Result(ctx, run)
 			if err != nil {
 				t.Fatalf("wait: %v", err)
@@ -243,15 +236,9 @@ func TestWaitOperationReportsFailureWithLastState(t *testing.T) {
 	for _, pc := range providers {
 		t.Run(pc.name, func(t *testing.T) {
 			op := pc.begin(t, fails)
-			c := dial(t)
-			queue := queueName(t)
-			startWorker(t, c, queue, op.clients, worker.Options{})
-			ctx := ctxFor(t, time.Minute)
-			run, err := lrotemporal.Start(ctx, c, op.token, &lrotemporal.StartOptions{TaskQueue: queue})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = lrotemporal.Result(ctx, run)
+			st := startWaiting(t, op.clients, op.token, lrotemporal.WaitInput{})
+			ctx, run := st.ctx, st.run
+			_, err := lrotemporal.Result(ctx, run)
 			var e *lrotemporal.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("err = %v, want *temporal.Error", err)
@@ -277,19 +264,13 @@ func TestCancelingTheWorkflowCancelsTheOperation(t *testing.T) {
 	for _, pc := range providers {
 		t.Run(pc.name, func(t *testing.T) {
 			op := pc.begin(t, runsOn)
-			c := dial(t)
-			queue := queueName(t)
-			startWorker(t, c, queue, op.clients, worker.Options{})
-			ctx := ctxFor(t, time.Minute)
-			run, err := lrotemporal.Start(ctx, c, op.token, &lrotemporal.StartOptions{TaskQueue: queue})
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := startWaiting(t, op.clients, op.token, lrotemporal.WaitInput{})
+			c, ctx, run := st.c, st.ctx, st.run
 			waitForPolls(t, c, run.GetID(), 2)
 			if err := c.CancelWorkflow(ctx, run.GetID(), ""); err != nil {
 				t.Fatal(err)
 			}
-			_, err = lrotemporal.Wait(ctx, c, run.GetID())
+			_, err := lrotemporal.Wait(ctx, c, run.GetID())
 			var e *lrotemporal.Error
 			if !errors.As(err, &e) || e.Type != lrotemporal.TypeWorkflowCanceled {
 				t.Fatalf("err = %v, want a canceled *temporal.Error", err)

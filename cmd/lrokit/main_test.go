@@ -52,12 +52,19 @@ type result struct {
 	code           int
 }
 
-// cli runs the built binary.
+// cli runs the built binary (with the loopback fakes trusted: withFakes).
 func cli(t *testing.T, args ...string) result {
+	t.Helper()
+	return cliEnv(t, nil, withFakes(args)...)
+}
+
+// cliEnv runs the built binary with extra environment variables.
+func cliEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, withFakes(args)...)
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
